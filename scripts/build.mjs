@@ -1,0 +1,87 @@
+// Builds the code that runs inside PocketBase's goja VM (npm run build):
+//   src/plugin/index.ts -> pb_hooks/lib/pocketpages-plugin-anonymous.js   (the plugin)
+//   src/host/index.ts   -> pb_hooks/lib/pocketpages-host.js               (stand-in PocketPages, ejs bundled)
+// goja wants CommonJS, ES2020 and no Node built-ins: ejs's `fs`/`path` are swapped for the
+// small goja versions in src/host/shims. Output is not minified, for readable stack traces.
+//
+// It also writes two tiny packages into node_modules so that goja's `require('pocketpages')` and
+// `require('pocketpages-plugin-anonymous')` (resolved from PocketBase's working directory, the
+// repo root) find the bundles, and copies Pico's classless CSS next to the demo pages.
+// Re-run it after `npm install`, which removes those unlisted packages.
+import { build } from 'esbuild'
+import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const at = (...parts) => join(root, ...parts)
+const started = Date.now()
+
+const gojaOptions = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'neutral',
+  target: 'es2020',
+  mainFields: ['main', 'module'],
+  minify: false,
+  // Resolved at run time by goja's require, never bundled.
+  external: ['pocketpages', 'pocketpages-plugin-anonymous'],
+  logLevel: 'warning',
+  legalComments: 'inline',
+}
+
+const bundles = [
+  {
+    entry: 'src/plugin/index.ts',
+    outfile: 'pb_hooks/lib/pocketpages-plugin-anonymous.js',
+    banner: '// pocketpages-plugin-anonymous, built by scripts/build.mjs from src/plugin. Do not edit.',
+  },
+  {
+    entry: 'src/host/index.ts',
+    outfile: 'pb_hooks/lib/pocketpages-host.js',
+    banner: '// Stand-in PocketPages host, built by scripts/build.mjs from src/host. Do not edit.',
+    alias: { fs: './src/host/shims/fs.ts', path: './src/host/shims/path.ts' },
+  },
+]
+
+const resolutionShims = [
+  { name: 'pocketpages', target: 'pb_hooks/lib/pocketpages-host.js' },
+  { name: 'pocketpages-plugin-anonymous', target: 'pb_hooks/lib/pocketpages-plugin-anonymous.js' },
+]
+
+const kb = (file) => `${(statSync(at(file)).size / 1024).toFixed(0)} KB`
+
+await Promise.all(
+  bundles.map(async ({ entry, outfile, banner, alias }) => {
+    await build({
+      ...gojaOptions,
+      absWorkingDir: root,
+      entryPoints: [at(entry)],
+      outfile: at(outfile),
+      banner: { js: banner },
+      alias,
+    })
+    console.log(`built  ${outfile} (${kb(outfile)}) from ${entry}`)
+  }),
+)
+
+for (const { name, target } of resolutionShims) {
+  const dir = at('node_modules', name)
+  mkdirSync(dir, { recursive: true })
+  const fromDir = relative(dir, at(target)).split('\\').join('/')
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name, version: '0.0.0-local', private: true, main: 'index.js' }, null, 2)}\n`,
+  )
+  writeFileSync(
+    join(dir, 'index.js'),
+    `// Written by scripts/build.mjs: lets goja's require('${name}') find the local build.\nmodule.exports = require('${fromDir}')\n`,
+  )
+  console.log(`shim   node_modules/${name} -> ${target}`)
+}
+
+const css = 'pb_hooks/pages/assets/pico.classless.min.css'
+mkdirSync(dirname(at(css)), { recursive: true })
+copyFileSync(at('node_modules/@picocss/pico/css/pico.classless.min.css'), at(css))
+console.log(`copied ${css} (${kb(css)})`)
+console.log(`done in ${Date.now() - started} ms`)

@@ -1,0 +1,47 @@
+/**
+ * The `pb_auth` cookie value, in the PocketBase JS SDK's format: URL-encoded JSON
+ * `{"token": "...", "record": {...}}` (what `authStore.exportToCookie()` writes and
+ * `loadFromCookie()` reads), so an app can hand the cookie to the SDK unchanged.
+ *
+ * Policy: only the token is ever read back. The `record` half is a convenience copy for SDK
+ * users and is never trusted: who you are comes from verifying the token.
+ */
+import { MAX_COOKIE_VALUE_LENGTH, MAX_TOKEN_LENGTH } from './constants'
+
+/** The record fields copied into the cookie: enough for a client to show who is signed in. */
+export interface CookieRecord {
+  id: string
+  collectionId: string
+  collectionName: string
+  email: string
+  verified: boolean
+  anonymous: boolean
+}
+
+export function encodeAuthCookieValue(token: string, record: CookieRecord): string {
+  return encodeURIComponent(JSON.stringify({ token, record }))
+}
+
+/**
+ * Returns the token carried by a raw (URL-encoded) cookie value, or null when the value is
+ * oversized, not URL-encoded, not JSON, or has no string token. Never throws.
+ */
+export function decodeAuthCookieToken(rawValue: string): string | null {
+  if (rawValue.length === 0 || rawValue.length > MAX_COOKIE_VALUE_LENGTH) return null
+  let json: string
+  try {
+    json = decodeURIComponent(rawValue)
+  } catch {
+    return null
+  }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(json)
+  } catch {
+    return null
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null
+  const token = (parsed as { token?: unknown }).token
+  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null
+  return token
+}

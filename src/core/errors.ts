@@ -1,0 +1,102 @@
+/**
+ * Every error the plugin throws is an AnonymousAuthError with a stable `code` (match on it, never
+ * on the message), an HTTP `status` a page can answer with, and a message that says what to fix.
+ * Messages never contain a token, a password or a cookie value.
+ */
+
+export const ErrorCodes = {
+  /** The configured collection does not exist. */
+  COLLECTION_NOT_FOUND: 'COLLECTION_NOT_FOUND',
+  /** The configured collection exists but is not an auth collection. */
+  NOT_AUTH_COLLECTION: 'NOT_AUTH_COLLECTION',
+  /** The collection lacks a field the plugin needs (`anonymous` bool, `lastSeen` date), or it is required. */
+  MISSING_FIELD: 'MISSING_FIELD',
+  /** The collection has a required field the plugin cannot fill for a guest. */
+  UNFILLABLE_REQUIRED_FIELD: 'UNFILLABLE_REQUIRED_FIELD',
+  /** `signInAnonymously({ collection })` named a collection not listed in the `collections` option. */
+  COLLECTION_NOT_ALLOWED: 'COLLECTION_NOT_ALLOWED',
+  /** PocketBase refused to save the guest (a hook, a field rule such as the email's domain list). */
+  CREATE_FAILED: 'CREATE_FAILED',
+  /** The plugin's migration has not run (its sign-in log table is missing). */
+  MIGRATION_MISSING: 'MIGRATION_MISSING',
+  /** The plugin options in `+config.js` are invalid. */
+  INVALID_OPTIONS: 'INVALID_OPTIONS',
+  /** Too many guest sign-ins from this client (or in total); `retryAfterSeconds` says when to retry. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The request came from another site (login CSRF protection). */
+  CROSS_SITE_REQUEST: 'CROSS_SITE_REQUEST',
+  /** A signed-in, non-anonymous user asked for a guest session. */
+  ALREADY_SIGNED_IN: 'ALREADY_SIGNED_IN',
+  /** The operation needs a signed-in user. */
+  NOT_SIGNED_IN: 'NOT_SIGNED_IN',
+  /** The operation needs the signed-in user to be a guest. */
+  NOT_ANONYMOUS: 'NOT_ANONYMOUS',
+  /** Upgrade input failed validation; `fieldErrors` has one message per field. */
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  /** The email asked for in an upgrade belongs to another account. */
+  EMAIL_TAKEN: 'EMAIL_TAKEN',
+  /** Merge target is invalid (same record as the guest, not an auth record, ...). */
+  INVALID_MERGE_TARGET: 'INVALID_MERGE_TARGET',
+  /** The merge (the `onMerge` hook or the default reassignment) failed; nothing was changed. */
+  MERGE_FAILED: 'MERGE_FAILED',
+} as const
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  COLLECTION_NOT_FOUND: 500,
+  NOT_AUTH_COLLECTION: 500,
+  MISSING_FIELD: 500,
+  UNFILLABLE_REQUIRED_FIELD: 500,
+  COLLECTION_NOT_ALLOWED: 500,
+  CREATE_FAILED: 500,
+  MIGRATION_MISSING: 500,
+  INVALID_OPTIONS: 500,
+  RATE_LIMITED: 429,
+  CROSS_SITE_REQUEST: 403,
+  ALREADY_SIGNED_IN: 409,
+  NOT_SIGNED_IN: 401,
+  NOT_ANONYMOUS: 403,
+  VALIDATION_FAILED: 400,
+  EMAIL_TAKEN: 409,
+  INVALID_MERGE_TARGET: 400,
+  MERGE_FAILED: 500,
+}
+
+export interface AnonymousAuthErrorDetails {
+  /** Seconds until a rate-limited call may succeed (RATE_LIMITED only). */
+  retryAfterSeconds?: number
+  /** Per-field messages (VALIDATION_FAILED, EMAIL_TAKEN). */
+  fieldErrors?: Record<string, string>
+  /** The collection concerned, for configuration errors. */
+  collection?: string
+}
+
+export class AnonymousAuthError extends Error {
+  readonly code: ErrorCode
+  /** The HTTP status a page should answer with. */
+  readonly status: number
+  readonly retryAfterSeconds?: number
+  readonly fieldErrors?: Record<string, string>
+  readonly collection?: string
+
+  constructor(code: ErrorCode, message: string, details: AnonymousAuthErrorDetails = {}) {
+    super(message)
+    this.name = 'AnonymousAuthError'
+    this.code = code
+    this.status = STATUS_BY_CODE[code]
+    if (details.retryAfterSeconds !== undefined) this.retryAfterSeconds = details.retryAfterSeconds
+    if (details.fieldErrors !== undefined) this.fieldErrors = details.fieldErrors
+    if (details.collection !== undefined) this.collection = details.collection
+  }
+}
+
+/** True for errors thrown by this plugin (works across bundles, unlike `instanceof`). */
+export function isAnonymousAuthError(value: unknown): value is AnonymousAuthError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { name?: unknown }).name === 'AnonymousAuthError' &&
+    typeof (value as { code?: unknown }).code === 'string'
+  )
+}

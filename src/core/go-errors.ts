@@ -1,0 +1,27 @@
+/**
+ * Reading errors that come back from PocketBase's Go API (validation failures on save).
+ *
+ * PocketBase validation errors render as `field: message; other: message.`; we split them into
+ * per-field messages. Only field names and PocketBase's own messages end up here, never values.
+ */
+
+/** The error's message without goja's `GoError: ` prefix. */
+export function goErrorMessage(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error)
+  return text.replace(/^GoError:\s*/, '')
+}
+
+/** Per-field messages of a PocketBase validation error; empty when it is not one. */
+export function fieldErrorsOf(error: unknown): Record<string, string> {
+  const fields: Record<string, string> = {}
+  for (const part of goErrorMessage(error).split(/;\s+/)) {
+    const match = /^([A-Za-z0-9_]+):\s*(.+?)\.?$/.exec(part.trim())
+    if (match) fields[match[1]!] = match[2]!
+  }
+  return fields
+}
+
+export function isUniqueViolation(error: unknown, field: string): boolean {
+  const message = fieldErrorsOf(error)[field]
+  return message !== undefined && /must be unique/i.test(message)
+}

@@ -1,0 +1,52 @@
+/**
+ * The start-up configuration check: the same problems sign-in would hit, found once when
+ * PocketBase starts and written to its log, so a misconfiguration shows up before a user does.
+ */
+import { requireGuestCollection, unfillableRequiredFields } from './collection'
+import { SIGN_IN_LOG_TABLE } from './constants'
+import type { ResolvedOptions } from './options'
+
+export interface ConfigurationProblem {
+  level: 'error' | 'warn'
+  message: string
+}
+
+export function findConfigurationProblems(app: core.App, options: ResolvedOptions): ConfigurationProblem[] {
+  const problems: ConfigurationProblem[] = []
+  for (const name of options.collections) {
+    try {
+      const collection = requireGuestCollection(app, name, options)
+      const unfillable = unfillableRequiredFields(collection, options)
+      if (unfillable.length > 0) {
+        problems.push({
+          level: 'warn',
+          message: `Collection '${name}' has required field(s) ${unfillable.map((f) => `'${f}'`).join(', ')} with no value for guests; guest sign-in fails unless a hook fills them. Make them optional or give them an autogenerate pattern.`,
+        })
+      }
+      if (!collection.passwordAuth.enabled) {
+        problems.push({
+          level: 'warn',
+          message: `Collection '${name}' has password auth disabled: upgraded guests cannot sign in with their new password. Enable it in the collection's auth options.`,
+        })
+      }
+    } catch (error) {
+      problems.push({ level: 'error', message: error instanceof Error ? error.message : String(error) })
+    }
+  }
+  if (!signInLogExists(app)) {
+    problems.push({
+      level: 'error',
+      message: `Table '${SIGN_IN_LOG_TABLE}' is missing, so guest sign-in cannot count sign-ins for its rate limits. Copy the plugin's migration into pb_migrations/ and restart PocketBase.`,
+    })
+  }
+  return problems
+}
+
+export function signInLogExists(app: core.App): boolean {
+  try {
+    app.db().newQuery(`SELECT 1 FROM ${SIGN_IN_LOG_TABLE} LIMIT 1`).execute()
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,29 @@
+/** Maps PocketPages' request (and its PocketBase event) onto the core's HttpExchange. */
+import type { HttpExchange } from '../core/guest-auth'
+import type { PagesRequest } from '../pocketpages/types'
+
+export function exchangeFor(request: PagesRequest): HttpExchange {
+  const event = request.event
+  return {
+    header: (name) => request.header(name) || '',
+    host: () => event.request?.host || request.header('Host') || '',
+    clientIp: () => event.realIP(),
+    isTls: () => !!event.request?.tls,
+    // PocketPages' response.cookie() *replaces* Set-Cookie (a known flaw), so a page setting its
+    // own cookie would wipe ours, and vice versa. Appending through the event keeps both.
+    appendSetCookie: (serialized) => event.response.header().add('Set-Cookie', serialized),
+    setHeader: (name, value) => event.response.header().set(name, value),
+    enrich: (record) => {
+      try {
+        $apis.enrichRecord(event, record)
+      } catch {
+        // Enrichment only shapes the record's JSON form; a failing hook must not sign the user out.
+      }
+    },
+  }
+}
+
+/** PocketBase's own routes: the cookie must never authenticate them, and we never touch them. */
+export function isPocketBaseRoute(pathname: string): boolean {
+  return pathname === '/api' || pathname.startsWith('/api/') || pathname === '/_' || pathname.startsWith('/_/')
+}

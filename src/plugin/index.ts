@@ -1,0 +1,143 @@
+/**
+ * pocketpages-plugin-anonymous: the PocketPages adapter.
+ *
+ * A thin factory over the PocketBase-facing core (src/core). It uses only PocketPages' public
+ * plugin interface (`onRequest`, `onExtendContextApi`, `request`, `response`, `api`), so it runs
+ * unchanged in the real PocketPages. PocketPages calls the factory on every request, so it does
+ * no more than resolve its options and build closures.
+ *
+ *   // pb_hooks/pages/+config.js
+ *   module.exports = { plugins: ['pocketpages-plugin-ejs', { name: 'pocketpages-plugin-anonymous' }] }
+ */
+import { PLUGIN_NAME, STARTUP_CHECK_STORE_KEY } from '../core/constants'
+import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../core/errors'
+import { GuestAuth } from '../core/guest-auth'
+import { resolveOptions, type AnonymousPluginOptions, type ResolvedOptions } from '../core/options'
+import { findConfigurationProblems } from '../core/startup-check'
+import type { Plugin, PluginFactory, PagesRequest, PagesRequestContext } from '../pocketpages/types'
+import { registerCleanupJob as registerCleanupJobFor, runCleanup, runCleanupWith } from './cleanup-job'
+import { contextApiFor } from './context-api'
+import { pocketBaseApp } from './app'
+import { exchangeFor, isPocketBaseRoute } from './exchange'
+
+const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) => {
+  const options = resolveOptions(extra)
+  reportConfigurationOnce(options)
+
+  // PocketPages builds the plugin list once per request, so this instance sees one request;
+  // the identity check still guards against a host that reuses instances.
+  let scope: { request: PagesRequest; auth: GuestAuth; api?: PagesRequestContext; failure?: unknown } | null = null
+  const scopeFor = (request: PagesRequest) => {
+    if (!scope || scope.request !== request) scope = { request, auth: createGuestAuth(request, options, () => scope) }
+    return scope
+  }
+
+  const plugin: Plugin = {
+    name: PLUGIN_NAME,
+    onRequest: ({ request }) => {
+      if (isPocketBaseRoute(request.url.pathname)) return
+      try {
+        scopeFor(request).auth.loadFromCookie()
+      } catch (error) {
+        // Reading a session must never turn a page view into an error: log it, stay signed out.
+        $app.logger().error(`${PLUGIN_NAME}: could not read the session cookie`, 'error', describe(error))
+      }
+    },
+    onExtendContextApi: ({ api }) => {
+      const current = scopeFor(api.request)
+      current.api = api
+      Object.assign(
+        api,
+        contextApiFor(current.auth, (error) => {
+          current.failure = error
+        }),
+      )
+    },
+    onResponse: ({ content, api }) => {
+      // A page that caught our error and rendered it still answers with the error's status.
+      const failure = scope && scope.request === api.request ? scope.failure : undefined
+      if (!options.respondWithErrorStatus || !isAnonymousAuthError(failure)) return false
+      const headers = api.request.event.response.header()
+      if (headers.get('Location')) return false // the page redirected after all
+      if (failure.retryAfterSeconds !== undefined) headers.set('Retry-After', String(failure.retryAfterSeconds))
+      api.response.html(failure.status, content)
+      return true
+    },
+  }
+  return plugin
+}
+
+function createGuestAuth(
+  request: PagesRequest,
+  options: ResolvedOptions,
+  currentScope: () => { api?: PagesRequestContext } | null,
+): GuestAuth {
+  return new GuestAuth(
+    {
+      app: pocketBaseApp(),
+      options,
+      exchange: exchangeFor(request),
+      random: (length, alphabet) => $security.randomStringWithAlphabet(length, alphabet),
+      sha256: (value) => $security.sha256(value),
+      now: () => Date.now(),
+      onAuthChange: (record, token) => {
+        request.auth = record
+        request.authToken = token
+        const api = currentScope()?.api
+        if (api) api.auth = record
+      },
+    },
+    { record: request.auth, token: request.authToken ?? bearerToken(request) },
+  )
+}
+
+function bearerToken(request: PagesRequest): string | undefined {
+  const header = request.header('Authorization')
+  if (!header) return undefined
+  return header.replace(/^Bearer\s+/i, '') || undefined
+}
+
+/** Logs configuration problems once per process, when PocketPages first builds its plugins (at start-up). */
+function reportConfigurationOnce(options: ResolvedOptions): void {
+  const store = $app.store()
+  if (store.has(STARTUP_CHECK_STORE_KEY)) return
+  store.set(STARTUP_CHECK_STORE_KEY, true)
+  try {
+    for (const problem of findConfigurationProblems(pocketBaseApp(), options)) {
+      const logger = $app.logger()
+      if (problem.level === 'error') logger.error(`${PLUGIN_NAME}: ${problem.message}`)
+      else logger.warn(`${PLUGIN_NAME}: ${problem.message}`)
+      console.log(`[${PLUGIN_NAME}] ${problem.level}: ${problem.message}`)
+    }
+  } catch (error) {
+    // Before the database is ready there is nothing to check yet; a later request will.
+    store.remove(STARTUP_CHECK_STORE_KEY)
+    void error
+  }
+}
+
+function describe(error: unknown): string {
+  if (isAnonymousAuthError(error)) return `${error.code}: ${error.message}`
+  return error instanceof Error ? error.message : String(error)
+}
+
+/** Registers the cleanup cron job and its superuser route. Call at the top level of a pb_hooks/*.pb.js file. */
+export function registerCleanupJob(): void {
+  registerCleanupJobFor(anonymousPlugin)
+}
+
+/** Runs the cleanup once with the options in +config.js (what the cron job calls). */
+export function runCleanupJob() {
+  return runCleanup(anonymousPlugin)
+}
+
+/** The handler of POST /api/pocketpages-anonymous/cleanup (superusers only). */
+export function handleCleanupRequest(e: core.RequestEvent) {
+  const report = runCleanup(anonymousPlugin)
+  if (!report) return e.json(404, { message: `${PLUGIN_NAME} is not listed in pb_hooks/pages/+config.js` })
+  return e.json(200, report)
+}
+
+export { AnonymousAuthError, ErrorCodes, isAnonymousAuthError, resolveOptions, runCleanupWith }
+export type { AnonymousPluginOptions }
+export default anonymousPlugin

@@ -1,0 +1,31 @@
+/**
+ * Finds this plugin's options in `pb_hooks/pages/+config.js`, for code that runs outside a page
+ * request (the cleanup cron job and its manual route), where PocketPages hands us nothing.
+ * Reads the file the way PocketPages does: an object, or a function of PocketPages' globalApi.
+ */
+import { PLUGIN_NAME } from '../core/constants'
+import { resolveOptions, type ResolvedOptions } from '../core/options'
+
+/** Returns the resolved options, or null when +config.js does not list the plugin. */
+export function readPluginOptionsFromPagesConfig(factory: unknown): ResolvedOptions | null {
+  const exported: unknown = require(`${__hooks}/pages/+config.js`)
+  const config = typeof exported === 'function' ? exported(pocketPagesGlobalApi()) : exported
+  const plugins: unknown[] = config && Array.isArray(config.plugins) ? config.plugins : []
+  for (const entry of plugins) {
+    if (entry === PLUGIN_NAME || entry === factory) return resolveOptions({})
+    if (entry && typeof entry === 'object') {
+      const { name, fn, ...options } = entry as { name?: unknown; fn?: unknown }
+      if (name === PLUGIN_NAME || (fn !== undefined && fn === factory)) return resolveOptions(options)
+    }
+  }
+  return null
+}
+
+function pocketPagesGlobalApi(): unknown {
+  try {
+    return require('pocketpages').globalApi
+  } catch {
+    // Enough for the usual `(api) => ({ ... api.env('X') ... })` config outside PocketPages.
+    return { env: (key: string) => $os.getenv(key) }
+  }
+}
