@@ -4,4 +4,4 @@
 // (node_modules/pocketpages is a shim written by `npm run build`, since the real package is not
 // installable here); an app using the real PocketPages keeps exactly these lines.
 require('pocketpages')
-require('pocketpages-plugin-anonymous').registerCleanupJob()
+require('pocketpages-plugin-anonymous').registerHooks()

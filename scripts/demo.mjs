@@ -24,7 +24,10 @@ function upsertSuperuser(bin, dataDir) {
     cwd: repoRoot,
     encoding: 'utf8',
   });
-  if (res.status !== 0) throw new Error(`superuser upsert failed:\n${res.stdout}${res.stderr}${res.error?.message ?? ''}`);
+  // Check the message too: PocketBase 0.25 exits 0 on CLI argument errors.
+  if (res.status !== 0 || !`${res.stdout}`.includes('Successfully saved superuser')) {
+    throw new Error(`superuser upsert failed:\n${res.stdout}${res.stderr}${res.error?.message ?? ''}`);
+  }
 }
 
 async function main() {

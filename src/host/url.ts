@@ -10,7 +10,6 @@
 import type { PagesUrl } from '../pocketpages/types'
 import { stringify } from './stringify'
 
-export type QueryValue = unknown
 export type HostUrl = PagesUrl & { hash: string; query: Record<string, any> }
 
 const URL_PARTS = /^(?:([a-zA-Z][a-zA-Z0-9+.-]*:))?(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(#.*)?$/

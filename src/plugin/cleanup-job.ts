@@ -1,9 +1,10 @@
 /**
- * The cleanup of abandoned guests as PocketBase sees it: a cron job, and a superuser-only route
- * to run it once by hand. PocketPages' plugin interface has no start-up hook and `cronAdd` only
- * exists while pb_hooks/*.pb.js files load, so the app calls `registerCleanupJob()` from one:
+ * What the plugin registers with PocketBase itself: the configuration check at start-up, the
+ * cleanup of abandoned guests as a cron job, and a superuser-only route to run it once by hand.
+ * PocketPages' plugin interface has no start-up hook, and `$app.onServe()`, `cronAdd` and `routerAdd`
+ * only exist while pb_hooks/*.pb.js files load, so the app calls `registerHooks()` from one:
  *
- *   require('pocketpages-plugin-anonymous').registerCleanupJob()
+ *   require('pocketpages-plugin-anonymous').registerHooks()
  */
 import { CLEANUP_CRON_ID, CLEANUP_ROUTE_PATH, PLUGIN_NAME } from '../core/constants'
 import { deleteAbandonedGuests, type CleanupReport } from '../core/cleanup'
@@ -11,16 +12,24 @@ import type { ResolvedOptions } from '../core/options'
 import { pocketBaseApp } from './app'
 import { readPluginOptionsFromPagesConfig } from './pages-config'
 
-/** Registers the cron job (unless `cleanup.enabled` is false) and the manual route. Call at the top level of a .pb.js file. */
-export function registerCleanupJob(factory: unknown): void {
+/** Registers the start-up check, the cron job (unless `cleanup.enabled` is false) and the manual route. */
+export function registerHooks(factory: unknown): void {
   if (typeof cronAdd !== 'function' || typeof routerAdd !== 'function') {
-    throw new Error(`${PLUGIN_NAME}: call registerCleanupJob() at the top level of a pb_hooks/*.pb.js file, not inside a handler or page.`)
+    throw new Error(`${PLUGIN_NAME}: call registerHooks() at the top level of a pb_hooks/*.pb.js file, not inside a handler or page.`)
   }
   const options = readPluginOptionsFromPagesConfig(factory)
   if (!options) {
-    console.log(`[${PLUGIN_NAME}] not listed in pb_hooks/pages/+config.js; cleanup job not registered`)
+    console.log(`[${PLUGIN_NAME}] not listed in pb_hooks/pages/+config.js; nothing registered`)
     return
   }
+  // On serve, i.e. after migrations, so a fresh database is not reported as broken. The JSVM has
+  // no onServe() binding; this handler runs once, in the loader VM, which is idle by then.
+  const serveHook = (e: core.ServeEvent) => {
+    const result = e.next()
+    require('pocketpages-plugin-anonymous').checkConfiguration()
+    return result
+  }
+  ;(pocketBaseApp() as unknown as { onServe(): { bindFunc(fn: (e: core.ServeEvent) => unknown): void } }).onServe().bindFunc(serveHook)
   if (options.cleanup.enabled) {
     // Handlers are serialized and re-run in other VMs: no outer variables, only require().
     cronAdd(CLEANUP_CRON_ID, options.cleanup.schedule, () => {

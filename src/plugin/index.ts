@@ -9,20 +9,20 @@
  *   // pb_hooks/pages/+config.js
  *   module.exports = { plugins: ['pocketpages-plugin-ejs', { name: 'pocketpages-plugin-anonymous' }] }
  */
-import { PLUGIN_NAME, STARTUP_CHECK_STORE_KEY } from '../core/constants'
+import { PLUGIN_NAME } from '../core/constants'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../core/errors'
 import { GuestAuth } from '../core/guest-auth'
 import { resolveOptions, type AnonymousPluginOptions, type ResolvedOptions } from '../core/options'
-import { findConfigurationProblems } from '../core/startup-check'
 import type { Plugin, PluginFactory, PagesRequest, PagesRequestContext } from '../pocketpages/types'
-import { registerCleanupJob as registerCleanupJobFor, runCleanup, runCleanupWith } from './cleanup-job'
+import { registerHooks as registerHooksFor, runCleanup, runCleanupWith } from './cleanup-job'
+import { logConfigurationProblems } from './configuration-check'
+import { readPluginOptionsFromPagesConfig } from './pages-config'
 import { contextApiFor } from './context-api'
 import { pocketBaseApp } from './app'
 import { exchangeFor, isPocketBaseRoute } from './exchange'
 
 const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) => {
   const options = resolveOptions(extra)
-  reportConfigurationOnce(options)
 
   // PocketPages builds the plugin list once per request, so this instance sees one request;
   // the identity check still guards against a host that reuses instances.
@@ -97,33 +97,23 @@ function bearerToken(request: PagesRequest): string | undefined {
   return header.replace(/^Bearer\s+/i, '') || undefined
 }
 
-/** Logs configuration problems once per process, when PocketPages first builds its plugins (at start-up). */
-function reportConfigurationOnce(options: ResolvedOptions): void {
-  const store = $app.store()
-  if (store.has(STARTUP_CHECK_STORE_KEY)) return
-  store.set(STARTUP_CHECK_STORE_KEY, true)
-  try {
-    for (const problem of findConfigurationProblems(pocketBaseApp(), options)) {
-      const logger = $app.logger()
-      if (problem.level === 'error') logger.error(`${PLUGIN_NAME}: ${problem.message}`)
-      else logger.warn(`${PLUGIN_NAME}: ${problem.message}`)
-      console.log(`[${PLUGIN_NAME}] ${problem.level}: ${problem.message}`)
-    }
-  } catch (error) {
-    // Before the database is ready there is nothing to check yet; a later request will.
-    store.remove(STARTUP_CHECK_STORE_KEY)
-    void error
-  }
-}
-
 function describe(error: unknown): string {
   if (isAnonymousAuthError(error)) return `${error.code}: ${error.message}`
   return error instanceof Error ? error.message : String(error)
 }
 
-/** Registers the cleanup cron job and its superuser route. Call at the top level of a pb_hooks/*.pb.js file. */
-export function registerCleanupJob(): void {
-  registerCleanupJobFor(anonymousPlugin)
+/**
+ * Registers the plugin's PocketBase hooks: the configuration check at start-up, the cleanup cron
+ * job and its superuser route. Call at the top level of a pb_hooks/*.pb.js file.
+ */
+export function registerHooks(): void {
+  registerHooksFor(anonymousPlugin)
+}
+
+/** Logs configuration problems found in +config.js's options (what start-up runs). */
+export function checkConfiguration(): void {
+  const options = readPluginOptionsFromPagesConfig(anonymousPlugin)
+  if (options) logConfigurationProblems(options)
 }
 
 /** Runs the cleanup once with the options in +config.js (what the cron job calls). */

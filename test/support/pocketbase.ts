@@ -16,7 +16,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { customAlphabet, nanoid } from 'nanoid';
+import { customAlphabet } from 'nanoid';
 import { ensurePocketBase, newestVersion, repoRoot, supportedVersions } from '../../scripts/pocketbase.mjs';
 
 const execFileAsync = promisify(execFile);
@@ -138,12 +138,15 @@ interface Running {
 class PortInUseError extends Error {}
 
 const lowerAlnum = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 12);
+// Alphanumeric only: nanoid's default alphabet has '-', and a password starting with '-' is
+// parsed as a flag by `pocketbase superuser upsert` (0.25 then even exits 0 without a superuser).
+const password = customAlphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789', 32);
 
 class Server implements PocketBaseServer {
   readonly dataDir: string;
   hooksDir = path.join(repoRoot, 'pb_hooks');
   migrationsDir = path.join(repoRoot, 'pb_migrations');
-  readonly superuser = { email: `su-${lowerAlnum()}@example.com`, password: nanoid(32) };
+  readonly superuser = { email: `su-${lowerAlnum()}@example.com`, password: password() };
   port = 0;
   private running: Running | undefined;
   private readonly logParts: string[] = [];
@@ -182,15 +185,21 @@ class Server implements PocketBaseServer {
     }
     // Without this PocketBase prints a one-time superuser "install" URL (a token) on start, and
     // we need the credentials anyway. The CLI runs without hooks: it only needs the system tables.
+    let output: string;
     try {
-      await execFileAsync(this.binary, ['superuser', 'upsert', this.superuser.email, this.superuser.password, '--dir', this.dataDir], {
+      const res = await execFileAsync(this.binary, ['superuser', 'upsert', this.superuser.email, this.superuser.password, '--dir', this.dataDir], {
         cwd: repoRoot,
         env: this.childEnv(),
         timeout: 60_000,
       });
+      output = res.stdout + res.stderr;
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
       throw new Error(`pocketbase ${this.version} superuser upsert failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
+    // Exit code 0 is not enough: 0.25 exits 0 on CLI argument errors.
+    if (!output.includes('Successfully saved superuser')) {
+      throw new Error(`pocketbase ${this.version} superuser upsert did not confirm:\n${output}`);
     }
   }
 
@@ -372,7 +381,7 @@ class Server implements PocketBaseServer {
       body: JSON.stringify({ identity: this.superuser.email, password: this.superuser.password }),
     });
     const body = await res.text();
-    if (!res.ok) throw new Error(`superuser auth failed: HTTP ${res.status} ${body}`);
+    if (!res.ok) throw new Error(`superuser auth failed: HTTP ${res.status} ${body}\nServer log (end):\n${this.logs().slice(-2000)}`);
     const token = (JSON.parse(body) as { token?: unknown }).token;
     if (typeof token !== 'string' || token === '') throw new Error(`superuser auth: no token in ${body}`);
     this.token = token;

@@ -4,3 +4,4 @@ declare const console: {
   warn(...args: unknown[]): void
   error(...args: unknown[]): void
 }
+
