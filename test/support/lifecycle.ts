@@ -42,7 +42,7 @@ export async function usersTokenDuration(pb: PocketBaseServer): Promise<number> 
 export async function createOwnedCollection(
   pb: PocketBaseServer,
   name: string,
-  relation: { field?: string; maxSelect?: number; cascadeDelete?: boolean; required?: boolean } = {},
+  relation: { field?: string; maxSelect?: number; cascadeDelete?: boolean; required?: boolean; indexes?: string[] } = {},
 ): Promise<CollectionInfo> {
   const users = await usersCollectionId(pb);
   return pb.apiJson<CollectionInfo>('/api/collections', {
@@ -61,6 +61,7 @@ export async function createOwnedCollection(
         },
         { name: 'title', type: 'text' },
       ],
+      indexes: relation.indexes ?? [],
     },
   });
 }
