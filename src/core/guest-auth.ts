@@ -128,16 +128,7 @@ export class GuestAuth {
     const collection = requireGuestCollection(app, collectionName, options)
     const now = this.deps.now()
     const ipKey = this.deps.sha256(this.deps.exchange.clientIp())
-    let record: core.Record
-    try {
-      record = inTransaction(app, (tx) => {
-        consumeSignInAllowance(tx, ipKey, options.rateLimit, now)
-        return createGuestRecord(tx, collection, options, this.deps.random, now)
-      })
-    } catch (error) {
-      if (!isAnonymousAuthError(error) && !signInLogExists(app)) throw missingMigration()
-      throw error
-    }
+    const record = createGuestWithinLimits(app, collection, options, this.deps.random, ipKey, now)
     const token = record.newAuthToken()
     this.writeCookie(token, record)
     this.setAuth(record, token)
@@ -153,8 +144,13 @@ export class GuestAuth {
     }
   }
 
-  /** Clears the cookie and signs this request out. Does nothing else (tokens stay valid until expiry). */
+  /**
+   * Clears the cookie and signs this request out. Does nothing else (tokens stay valid until
+   * expiry). Refuses cross-site requests: a guest's cookie is its only credential, so another
+   * site's auto-submitted form must not be able to throw the guest's account away.
+   */
   signOut(): void {
+    this.refuseCrossSite()
     this.clearCookie()
     this.setAuth(undefined, undefined)
   }
@@ -264,6 +260,30 @@ export class GuestAuth {
       // Activity tracking must never break a page view.
       app.logger().warn('pocketpages-plugin-anonymous: could not record guest activity', 'recordId', record.id, 'error', String(error))
     }
+  }
+}
+
+/**
+ * Counts the sign-in against the rate limits and creates the guest, in one transaction.
+ * A plain function on purpose: on PocketBase 0.25's goja, reading `this` inside the transaction
+ * callback corrupted the error value seen by the surrounding catch.
+ */
+function createGuestWithinLimits(
+  app: core.App,
+  collection: core.Collection,
+  options: ResolvedOptions,
+  random: RandomStringFn,
+  ipKey: string,
+  now: number,
+): core.Record {
+  try {
+    return inTransaction(app, (tx) => {
+      consumeSignInAllowance(tx, ipKey, options.rateLimit, now)
+      return createGuestRecord(tx, collection, options, random, now)
+    })
+  } catch (error) {
+    if (!isAnonymousAuthError(error) && !signInLogExists(app)) throw missingMigration()
+    throw error
   }
 }
 

@@ -59,7 +59,7 @@ export interface AnonymousPluginOptions {
     windowSeconds?: number
   }
   csrf?: {
-    /** Refuse sign-in, upgrade and merge requests from other sites. Default `true`. */
+    /** Refuse sign-in, upgrade, merge and sign-out requests from other sites. Default `true`. */
     enabled?: boolean
     /** Extra origins allowed besides the request's own host, e.g. `'https://app.example.org'`. Default `[]`. */
     allowedOrigins?: string[]

@@ -23,6 +23,8 @@ export function findConfigurationProblems(app: core.App, options: ResolvedOption
           message: `Collection '${name}' has required field(s) ${unfillable.map((f) => `'${f}'`).join(', ')} with no value for guests; guest sign-in fails unless a hook fills them. Make them optional or give them an autogenerate pattern.`,
         })
       }
+      const domainProblem = emailDomainProblem(collection, options.emailDomain)
+      if (domainProblem) problems.push({ level: 'error', message: domainProblem })
       if (!collection.passwordAuth.enabled) {
         problems.push({
           level: 'warn',
@@ -49,4 +51,20 @@ export function signInLogExists(app: core.App): boolean {
   } catch {
     return false
   }
+}
+
+/** The email field's domain lists must let `anonymous-…@<emailDomain>` through. */
+function emailDomainProblem(collection: core.Collection, domain: string): string | null {
+  const field = collection.fields.getByName('email') as unknown as { onlyDomains?: string[]; exceptDomains?: string[] } | null
+  if (!field) return null
+  const only = [...(field.onlyDomains ?? [])].map((d) => String(d).toLowerCase())
+  const except = [...(field.exceptDomains ?? [])].map((d) => String(d).toLowerCase())
+  const fix = `Allow '${domain}' in the email field's domain lists, or set the plugin option 'emailDomain' to an allowed domain.`
+  if (only.length > 0 && !only.includes(domain)) {
+    return `Collection '${collection.name}' only accepts emails at ${only.join(', ')}, so guest emails at '${domain}' are rejected. ${fix}`
+  }
+  if (except.includes(domain)) {
+    return `Collection '${collection.name}' rejects emails at '${domain}', the guest email domain. ${fix}`
+  }
+  return null
 }

@@ -15,8 +15,11 @@ import {
   postUpgrade,
   rawUser,
   sessionFrom,
+  startSmtpSink,
   uniqueEmail,
   viewHome,
+  waitForLog,
+  type SmtpSink,
 } from '../support/lifecycle.ts';
 
 const PASSWORD = 'correct horse battery';
@@ -231,5 +234,61 @@ describe('upgrading a guest through POST /upgrade', () => {
     const record = await getRecord(pb, 'users', guest.record.id);
     assert.equal(record.email, winnerEmail, "the stored email is not the winner's");
     assert.equal(record.anonymous, false);
+  });
+});
+
+describe('upgrading with upgrade.sendVerificationEmail: true', () => {
+  let pb: PocketBaseServer;
+  let sink: SmtpSink;
+
+  before(async () => {
+    sink = await startSmtpSink();
+    pb = await startPocketBase({
+      hooksOverlay: {
+        'pages/+config.js': `module.exports = {
+          plugins: [
+            'pocketpages-plugin-ejs',
+            { name: 'pocketpages-plugin-anonymous', rateLimit: { perIp: 1000 }, upgrade: { sendVerificationEmail: true } },
+          ],
+        }`,
+      },
+    });
+  });
+  after(async () => {
+    await pb?.stop();
+    await sink?.close();
+  });
+
+  const useSmtpPort = (port: number) =>
+    pb.apiJson('/api/settings', {
+      method: 'PATCH',
+      body: { meta: { senderAddress: 'noreply@example.com' }, smtp: { enabled: true, host: '127.0.0.1', port, tls: false } },
+    });
+
+  it("sends PocketBase's verification email to the new address; the account stays unverified", async () => {
+    await useSmtpPort(sink.port);
+    const guest = await signInAsGuest(pb);
+    const email = uniqueEmail('verify');
+    sessionFrom(await postUpgrade(pb, guest.cookie, { email, password: PASSWORD, passwordConfirm: PASSWORD }), 'upgrade');
+    const mail = await sink.waitFor(email);
+    assert.match(mail.data, /^Subject:.*verif/im, `not a verification mail:\n${mail.data.slice(0, 800)}`);
+    assert.equal(sink.mails.filter((m) => m.to.includes(email)).length, 1, 'more than one mail was sent');
+    assert.ok(!sink.mails.some((m) => m.to.includes(guest.record.email)), 'a mail went to the guest placeholder address');
+    assert.equal((await getRecord(pb, 'users', guest.record.id)).verified, false);
+  });
+
+  it('keeps the upgrade when the mail cannot be sent, and logs a warning', async () => {
+    const closed = await startSmtpSink();
+    await closed.close(); // a port nobody listens on
+    await useSmtpPort(closed.port);
+    const guest = await signInAsGuest(pb);
+    const email = uniqueEmail('nomail');
+    const session = sessionFrom(await postUpgrade(pb, guest.cookie, { email, password: PASSWORD, passwordConfirm: PASSWORD }), 'upgrade without SMTP');
+    assert.equal(session.record.id, guest.record.id);
+    const record = await getRecord(pb, 'users', guest.record.id);
+    assert.equal(record.email, email);
+    assert.equal(record.anonymous, false);
+    const entries = await waitForLog(pb, 'sending the verification email failed');
+    assert.ok(entries.some((e) => e.data.recordId === guest.record.id), `no warning names the account: ${JSON.stringify(entries)}`);
   });
 });

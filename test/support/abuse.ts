@@ -220,3 +220,20 @@ export function jwtClaims(token: string): Record<string, unknown> {
   assert.ok(part, 'not a JWT');
   return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
 }
+
+/**
+ * Waits until PocketBase has written its buffered logs (app and request logs go to
+ * auxiliary.db in batches, every few seconds) up to now, and returns the `_logs` rows: it sends a
+ * request to a unique path and polls until that request's log row appears.
+ */
+export async function flushedLogs(pb: PocketBaseServer, timeoutMs = 15_000): Promise<{ level: number; message: string; data: string }[]> {
+  const marker = `/abuse-log-marker-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
+  await (await pb.fetch(marker)).body?.cancel();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = auxSqlite<{ level: number; message: string; data: string }>(pb.dataDir, 'SELECT level, message, data FROM _logs ORDER BY rowid');
+    if (rows.some((r) => r.data.includes(marker))) return rows;
+    if (Date.now() > deadline) throw new Error(`the request log of ${marker} did not reach _logs within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

@@ -1,0 +1,103 @@
+-- wrk script for scripts/bench.mjs: one scenario, configured through the environment.
+--   BENCH_METHOD, BENCH_BODY, BENCH_CONTENT_TYPE, BENCH_ORIGIN, BENCH_COOKIE   the request
+--   BENCH_XFF=1, BENCH_IP_BASE=<1..223>  a distinct X-Forwarded-For client IP per request
+--                                         (BENCH_IP_BASE.x.y.z; the bench server trusts the header)
+--   BENCH_EXPECT_STATUS    a success has this status
+--   BENCH_EXPECT_COOKIE    ... and sets this cookie to a non-empty value
+--   BENCH_EXPECT_BODY      ... and its body contains this text
+--   BENCH_SAMPLES          keep up to this many cookie values per thread (spread over the run)
+-- done() prints one line `BENCHJSON {...}`: counts, wrk's socket errors, and latency quantiles
+-- (µs) on a uniform grid so that bench.mjs can merge runs; then the sampled cookie values.
+
+local function env(name, default)
+  local v = os.getenv(name)
+  if v == nil or v == "" then return default end
+  return v
+end
+
+wrk.method = env("BENCH_METHOD", "GET")
+local body = env("BENCH_BODY", nil)
+if body then wrk.body = body end
+local content_type = env("BENCH_CONTENT_TYPE", nil)
+if content_type then wrk.headers["Content-Type"] = content_type end
+local origin = env("BENCH_ORIGIN", nil)
+if origin then wrk.headers["Origin"] = origin end
+local cookie = env("BENCH_COOKIE", nil)
+if cookie then wrk.headers["Cookie"] = cookie end
+
+local xff = env("BENCH_XFF", "0") == "1"
+local ip_base = tonumber(env("BENCH_IP_BASE", "1"))
+local expect_status = tonumber(env("BENCH_EXPECT_STATUS", "0"))
+local expect_cookie = env("BENCH_EXPECT_COOKIE", nil)
+local expect_body = env("BENCH_EXPECT_BODY", nil)
+local sample_max = tonumber(env("BENCH_SAMPLES", "0"))
+local grid = tonumber(env("BENCH_QUANTILES", "400"))
+
+local threads = {}
+local next_tid = 0
+
+function setup(thread)
+  thread:set("tid", next_tid)
+  next_tid = next_tid + 1
+  table.insert(threads, thread)
+end
+
+function init(args)
+  ok = 0; s1 = 0; s2 = 0; s3 = 0; s4 = 0; s5 = 0
+  sent = 0
+  samples = ""
+  nsamples = 0
+end
+
+if xff then
+  -- 24 bits per run: thread id in the top 4, a counter below; BENCH_IP_BASE differs per run.
+  function request()
+    sent = sent + 1
+    local v = (tid * 1048576 + sent) % 16777216
+    wrk.headers["X-Forwarded-For"] = ip_base .. "." .. math.floor(v / 65536) .. "." .. (math.floor(v / 256) % 256) .. "." .. (v % 256)
+    return wrk.format()
+  end
+end
+
+function response(status, headers, resp_body)
+  if status < 200 then s1 = s1 + 1
+  elseif status < 300 then s2 = s2 + 1
+  elseif status < 400 then s3 = s3 + 1
+  elseif status < 500 then s4 = s4 + 1
+  else s5 = s5 + 1 end
+
+  if expect_status ~= 0 and status ~= expect_status then return end
+  local value = nil
+  if expect_cookie then
+    local c = headers["Set-Cookie"]
+    if c == nil then return end
+    value = string.match(c, "^" .. expect_cookie .. "=([^;]+)")
+    if value == nil then return end
+  end
+  if expect_body and (resp_body == nil or string.find(resp_body, expect_body, 1, true) == nil) then return end
+  ok = ok + 1
+  if value and nsamples < sample_max and ok % 101 == 1 then
+    nsamples = nsamples + 1
+    samples = samples .. value .. "\n"
+  end
+end
+
+function done(summary, latency, requests)
+  local t = { ok = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0 }
+  local all_samples = ""
+  for _, thread in ipairs(threads) do
+    for k, _ in pairs(t) do t[k] = t[k] + thread:get(k) end
+    all_samples = all_samples .. thread:get("samples")
+  end
+  local q = {}
+  if summary.requests > 0 then
+    for k = 1, grid do q[k] = string.format("%d", latency:percentile((k - 0.5) * 100 / grid)) end
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'BENCHJSON {"requests":%d,"duration_us":%d,"bytes":%d,"ok":%d,"s1xx":%d,"s2xx":%d,"s3xx":%d,"s4xx":%d,"s5xx":%d,' ..
+    '"socket":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"latency_us":{"min":%d,"max":%d,"mean":%.1f},"quantiles_us":[%s]}\n',
+    summary.requests, summary.duration, summary.bytes, t.ok, t.s1, t.s2, t.s3, t.s4, t.s5,
+    e.connect, e.read, e.write, e.timeout, latency.min, latency.max, latency.mean, table.concat(q, ",")))
+  io.write("BENCHSAMPLES\n" .. all_samples .. "BENCHSAMPLES END\n")
+end
