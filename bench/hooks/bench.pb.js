@@ -104,3 +104,17 @@ routerAdd('POST', '/bench/guest-insert', (e) => {
   e.response.header().add('Set-Cookie', 'pb_auth=' + value + '; Path=/; Max-Age=432000; HttpOnly; SameSite=Lax')
   return e.redirect(302, '/')
 })
+
+// Diagnostic floor for the GET scenarios: a JS route that does nothing.
+routerAdd('GET', '/bench/noop', (e) => e.string(200, 'ok'))
+
+// Diagnostic: PocketBase's own verification of the guest's token (what any authenticated API
+// request costs): parse the pb_auth cookie, findAuthRecordByToken (signature, expiry, token
+// key, one record read). No plugin, no PocketPages.
+routerAdd('GET', '/bench/verify-token', (e) => {
+  const header = e.request.header.get('Cookie') || ''
+  const match = /(?:^|;\s*)pb_auth=([^;]+)/.exec(header)
+  const token = match ? JSON.parse(decodeURIComponent(match[1])).token : ''
+  const record = $app.findAuthRecordByToken(token, 'auth')
+  return e.string(200, 'verified ' + record.id)
+})

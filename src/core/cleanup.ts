@@ -25,24 +25,28 @@ export function deleteAbandonedGuests(
   options: ResolvedOptions,
   nowMs: number,
   logFailure: (message: string, collection: string, recordId: string) => void,
+  logSkip: (message: string, collection: string) => void,
 ): CleanupReport {
   const report: CleanupReport = { deleted: 0, failed: 0, byCollection: {}, prunedSignInLogRows: 0 }
   const cutoff = formatPocketBaseDate(nowMs - options.cleanup.retentionDays * DAY_MS)
-  const anon = options.anonymousField
-  const seen = options.lastSeenField
-  const filter = `${anon} = true && ((${seen} != '' && ${seen} < {:cutoff}) || (${seen} = '' && created < {:cutoff}))`
 
   for (const collectionName of options.collections) {
     let deletedHere = 0
     let failedHere = 0
+    const filter = staleGuestFilter(app, collectionName, options)
+    if (!filter) {
+      logSkip(`collection '${collectionName}' was skipped: it does not exist`, collectionName)
+      report.byCollection[collectionName] = 0
+      continue
+    }
     while (report.deleted < options.cleanup.maxPerRun) {
       const limit = Math.min(options.cleanup.batchSize, options.cleanup.maxPerRun - report.deleted)
       let batch: (core.Record | undefined)[]
       try {
         // Records that failed to delete still match; skip past them with the offset.
-        batch = app.findRecordsByFilter(collectionName, filter, 'created', limit, failedHere, { cutoff })
+        batch = app.findRecordsByFilter(collectionName, filter, options.lastSeenField, limit, failedHere, { cutoff })
       } catch (error) {
-        logFailure(`cleanup skipped collection: ${String(error)}`, collectionName, '')
+        logSkip(`collection '${collectionName}' was skipped: ${String(error)}`, collectionName)
         break
       }
       for (const record of batch) {
@@ -63,4 +67,23 @@ export function deleteAbandonedGuests(
   }
   report.prunedSignInLogRows = pruneSignInLog(app, options.rateLimit.windowSeconds, nowMs)
   return report
+}
+
+/**
+ * Guests whose last activity is older than the cutoff. Guests get `lastSeen` when created; a
+ * guest without one (created before the field existed) falls back to `created`, where the
+ * collection has that field (auth collections made through the API since 0.23 may not).
+ */
+function staleGuestFilter(app: core.App, collectionName: string, options: ResolvedOptions): string | null {
+  let collection: core.Collection
+  try {
+    collection = app.findCachedCollectionByNameOrId(collectionName)
+  } catch {
+    return null
+  }
+  const anon = options.anonymousField
+  const seen = options.lastSeenField
+  const byLastSeen = `(${seen} != '' && ${seen} < {:cutoff})`
+  const hasCreated = !!collection.fields.getByName('created')
+  return hasCreated ? `${anon} = true && (${byLastSeen} || (${seen} = '' && created < {:cutoff}))` : `${anon} = true && ${byLastSeen}`
 }

@@ -5,10 +5,10 @@
  * per-field messages. Only field names and PocketBase's own messages end up here, never values.
  */
 
-/** The error's message without goja's `GoError: ` prefix. */
+/** The error's message without goja's `GoError: ` prefix and without a final period (we add our own). */
 export function goErrorMessage(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error)
-  return text.replace(/^GoError:\s*/, '')
+  return text.replace(/^GoError:\s*/, '').replace(/\.+\s*$/, '')
 }
 
 /** Per-field messages of a PocketBase validation error; empty when it is not one. */

@@ -12,6 +12,9 @@ import { fieldErrorsOf, goErrorMessage } from './go-errors'
 import type { ResolvedOptions } from './options'
 import { inTransaction } from './transaction'
 
+/** bcrypt reads at most 72 bytes of a password; refuse longer ones instead of truncating them. */
+const BCRYPT_MAX_BYTES = 72
+
 export interface UpgradeInput {
   email: unknown
   password: unknown
@@ -58,6 +61,7 @@ function validateInput(input: UpgradeInput): { email: string; password: string }
   const confirm = typeof input.passwordConfirm === 'string' ? input.passwordConfirm : ''
   if (!email) fieldErrors.email = 'Enter an email address.'
   if (!password) fieldErrors.password = 'Enter a password.'
+  else if (utf8Length(password) > BCRYPT_MAX_BYTES) fieldErrors.password = `Use at most ${BCRYPT_MAX_BYTES} bytes (fewer characters outside ASCII).`
   if (password !== confirm) fieldErrors.passwordConfirm = 'The passwords do not match.'
   if (Object.keys(fieldErrors).length > 0) {
     throw new AnonymousAuthError(ErrorCodes.VALIDATION_FAILED, describe(fieldErrors), { fieldErrors })
@@ -76,7 +80,7 @@ function emailTaken(tx: core.App, collectionName: string, email: string, ownId: 
 function validationError(error: unknown): AnonymousAuthError {
   const fieldErrors = fieldErrorsOf(error)
   if (Object.keys(fieldErrors).length === 0) {
-    return new AnonymousAuthError(ErrorCodes.VALIDATION_FAILED, `The account could not be saved: ${goErrorMessage(error)}`)
+    return new AnonymousAuthError(ErrorCodes.VALIDATION_FAILED, `The account could not be saved: ${goErrorMessage(error)}.`)
   }
   if (fieldErrors.email && /unique/i.test(fieldErrors.email)) {
     return new AnonymousAuthError(ErrorCodes.EMAIL_TAKEN, 'That email is already used by another account. Sign in to it instead, or use another email.', { fieldErrors })
@@ -88,4 +92,9 @@ function describe(fieldErrors: Record<string, string>): string {
   return Object.keys(fieldErrors)
     .map((field) => `${field}: ${fieldErrors[field]}`)
     .join(' ')
+}
+
+/** UTF-8 length without TextEncoder (goja has none). */
+function utf8Length(text: string): number {
+  return encodeURIComponent(text).replace(/%[0-9A-F]{2}/g, 'x').length
 }

@@ -53,9 +53,17 @@ export function runCleanup(factory: unknown): CleanupReport | null {
 
 export function runCleanupWith(options: ResolvedOptions): CleanupReport {
   const logger = $app.logger()
-  const report = deleteAbandonedGuests(pocketBaseApp(), options, Date.now(), (message, collection, recordId) => {
-    logger.warn(`${PLUGIN_NAME}: could not delete an abandoned guest`, 'collection', collection, 'recordId', recordId, 'error', message)
-  })
+  const report = deleteAbandonedGuests(
+    pocketBaseApp(),
+    options,
+    Date.now(),
+    (message, collection, recordId) => {
+      logger.warn(`${PLUGIN_NAME}: could not delete an abandoned guest`, 'collection', collection, 'recordId', recordId, 'error', message)
+    },
+    (message, collection) => {
+      logger.warn(`${PLUGIN_NAME}: cleanup ${message}`, 'collection', collection)
+    },
+  )
   logger.info(
     `${PLUGIN_NAME}: removed ${report.deleted} abandoned guest(s)`,
     'deleted', report.deleted,
