@@ -2,16 +2,24 @@
 import type { HttpExchange } from '../core/guest-auth'
 import type { PagesRequest } from '../pocketpages/types'
 
-export function exchangeFor(request: PagesRequest): HttpExchange {
+/** The exchange, plus the Set-Cookie values it wrote (for the cookie guard). */
+export type PagesExchange = HttpExchange & { readonly issuedCookies: readonly string[] }
+
+export function exchangeFor(request: PagesRequest): PagesExchange {
   const event = request.event
+  const issuedCookies: string[] = []
   return {
+    issuedCookies,
     header: (name) => request.header(name) || '',
     host: () => event.request?.host || request.header('Host') || '',
     clientIp: () => event.realIP(),
     isTls: () => !!event.request?.tls,
     // PocketPages' response.cookie() *replaces* Set-Cookie (a known flaw), so a page setting its
     // own cookie would wipe ours, and vice versa. Appending through the event keeps both.
-    appendSetCookie: (serialized) => event.response.header().add('Set-Cookie', serialized),
+    appendSetCookie: (serialized) => {
+      issuedCookies.push(serialized)
+      event.response.header().add('Set-Cookie', serialized)
+    },
     setHeader: (name, value) => event.response.header().set(name, value),
     enrich: (record) => {
       try {

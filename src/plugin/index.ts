@@ -19,25 +19,31 @@ import { logConfigurationProblems } from './configuration-check'
 import { readPluginOptionsFromPagesConfig } from './pages-config'
 import { contextApiFor } from './context-api'
 import { pocketBaseApp } from './app'
-import { exchangeFor, isPocketBaseRoute } from './exchange'
+import { guardSessionCookies } from './cookie-guard'
+import { exchangeFor, isPocketBaseRoute, type PagesExchange } from './exchange'
 
 const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) => {
   const options = resolveOptions(extra)
 
   // PocketPages builds the plugin list once per request, so this instance sees one request;
   // the identity check still guards against a host that reuses instances.
-  let scope: { request: PagesRequest; auth: GuestAuth; api?: PagesRequestContext; failure?: unknown } | null = null
+  let scope: { request: PagesRequest; auth: GuestAuth; exchange: PagesExchange; api?: PagesRequestContext; failure?: unknown } | null = null
   const scopeFor = (request: PagesRequest) => {
-    if (!scope || scope.request !== request) scope = { request, auth: createGuestAuth(request, options, () => scope) }
+    if (!scope || scope.request !== request) {
+      const exchange = exchangeFor(request)
+      scope = { request, exchange, auth: createGuestAuth(request, exchange, options, () => scope) }
+    }
     return scope
   }
 
   const plugin: Plugin = {
     name: PLUGIN_NAME,
-    onRequest: ({ request }) => {
+    onRequest: ({ request, response }) => {
       if (isPocketBaseRoute(request.url.pathname)) return
+      const current = scopeFor(request)
+      guardSessionCookies(response, () => request.event.response.header(), () => current.exchange.issuedCookies)
       try {
-        scopeFor(request).auth.loadFromCookie()
+        current.auth.loadFromCookie()
       } catch (error) {
         // Reading a session must never turn a page view into an error: log it, stay signed out.
         $app.logger().error(`${PLUGIN_NAME}: could not read the session cookie`, 'error', describe(error))
@@ -69,6 +75,7 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
 
 function createGuestAuth(
   request: PagesRequest,
+  exchange: PagesExchange,
   options: ResolvedOptions,
   currentScope: () => { api?: PagesRequestContext } | null,
 ): GuestAuth {
@@ -76,7 +83,7 @@ function createGuestAuth(
     {
       app: pocketBaseApp(),
       options,
-      exchange: exchangeFor(request),
+      exchange,
       random: (length, alphabet) => $security.randomStringWithAlphabet(length, alphabet),
       sha256: (value) => $security.sha256(value),
       now: () => Date.now(),

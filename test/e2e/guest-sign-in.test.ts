@@ -201,3 +201,39 @@ describe('guest sign-in into a non-default collection', () => {
     assert.equal(users.totalItems, 0, 'nothing may be created in users');
   });
 });
+
+describe("the session cookie survives upstream PocketPages' replacing response.cookie()", () => {
+  let pb: PocketBaseServer;
+
+  before(async () => {
+    pb = await startPocketBase({
+      hooksOverlay: {
+        // A plugin listed before ours makes response.cookie() behave like upstream PocketPages,
+        // which *sets* the Set-Cookie header and so drops every cookie already in the response.
+        'pages/+config.js': `
+          const upstreamCookies = () => ({
+            name: 'upstream-cookie-semantics',
+            onRequest: ({ request, response }) => {
+              response.cookie = (name, value) => {
+                request.event.response.header().set('Set-Cookie', name + '=' + encodeURIComponent(String(value)) + '; Path=/')
+              }
+            },
+          })
+          module.exports = { plugins: ['pocketpages-plugin-ejs', upstreamCookies, { name: 'pocketpages-plugin-anonymous', rateLimit: { perIp: 1000 } }] }`,
+        'pages/sign-in-then-cookie.ejs': `<script server>
+          signInAnonymously()
+          response.cookie('theme', 'dark')
+        </script>signed in`,
+      },
+    });
+  });
+  after(() => pb?.stop());
+
+  it('keeps pb_auth when the page sets its own cookie after signing in', async () => {
+    const res = await pb.fetch('/sign-in-then-cookie');
+    assert.equal(res.status, 200);
+    const names = res.headers.getSetCookie().map((c) => c.split('=')[0]);
+    assert.ok(names.includes('theme'), `the page's cookie is missing: ${names}`);
+    assert.ok(names.includes('pb_auth'), `pb_auth was dropped: ${names}`);
+  });
+});
