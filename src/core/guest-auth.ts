@@ -24,6 +24,7 @@ import type { ResolvedOptions } from './options'
 import type { RandomStringFn } from './random'
 import { consumeSignInAllowance } from './rate-limit'
 import { readSession } from './session'
+import type { UnverifiedClaimsParser } from './token-claims'
 import { signInLogExists } from './startup-check'
 import { inTransaction } from './transaction'
 import { upgradeGuest, type UpgradeInput } from './upgrade'
@@ -57,6 +58,8 @@ export interface GuestAuthDeps {
   exchange: HttpExchange
   random: RandomStringFn
   sha256: (value: string) => string
+  /** Decodes a JWT's claims without verifying them (`$security.parseUnverifiedJWT`). */
+  parseClaims: UnverifiedClaimsParser
   now: () => number
   /** Called whenever the signed-in user of this request changes. */
   onAuthChange: (record: core.Record | undefined, token: string | undefined) => void
@@ -86,7 +89,7 @@ export class GuestAuth {
   loadFromCookie(): void {
     if (this.record) return
     const { app, options, exchange } = this.deps
-    const session = readSession(app, exchange.header('Cookie'), options.cookie.name, options.collections)
+    const session = readSession(app, exchange.header('Cookie'), options.cookie.name, options.collections, this.deps.parseClaims)
     if (session.state === 'none') return
     if (session.state === 'invalid') {
       this.clearCookie()

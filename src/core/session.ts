@@ -9,14 +9,20 @@
  */
 import { decodeAuthCookieToken } from './auth-cookie'
 import { readCookieValues } from './cookie'
-import { readTokenClaims, type TokenClaims } from './token-claims'
+import { readTokenClaims, type TokenClaims, type UnverifiedClaimsParser } from './token-claims'
 
 export type SessionRead =
   | { state: 'none' }
   | { state: 'invalid'; reason: string }
   | { state: 'valid'; record: core.Record; token: string; claims: TokenClaims }
 
-export function readSession(app: core.App, cookieHeader: string, cookieName: string, collections: string[]): SessionRead {
+export function readSession(
+  app: core.App,
+  cookieHeader: string,
+  cookieName: string,
+  collections: string[],
+  parseClaims: UnverifiedClaimsParser,
+): SessionRead {
   const values = readCookieValues(cookieHeader, cookieName)
   if (values.length === 0) return { state: 'none' }
   // Two cookies of the same name (e.g. one tossed in by a sibling subdomain): refuse to pick.
@@ -24,11 +30,10 @@ export function readSession(app: core.App, cookieHeader: string, cookieName: str
 
   const token = decodeAuthCookieToken(values[0]!)
   if (!token) return { state: 'invalid', reason: 'malformed cookie' }
-  const claims = readTokenClaims(token)
+  const claims = readTokenClaims(token, parseClaims)
   if (!claims) return { state: 'invalid', reason: 'malformed token' }
-  // Cheap refusals before PocketBase checks the signature (which it also does for these).
+  // Cheap refusals before PocketBase checks the signature, algorithm (HS256 only) and type.
   if (claims.type !== 'auth') return { state: 'invalid', reason: 'not an auth token' }
-  if (claims.alg !== 'HS256') return { state: 'invalid', reason: 'unexpected token algorithm' }
   if (!isAllowedCollection(app, claims.collectionId, collections)) return { state: 'invalid', reason: 'collection not configured' }
 
   let record: core.Record

@@ -19,11 +19,12 @@ import { logConfigurationProblems } from './configuration-check'
 import { readPluginOptionsFromPagesConfig } from './pages-config'
 import { contextApiFor } from './context-api'
 import { pocketBaseApp } from './app'
+import { resolveOptionsCached } from './options-cache'
 import { guardSessionCookies } from './cookie-guard'
 import { exchangeFor, isPocketBaseRoute, type PagesExchange } from './exchange'
 
 const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) => {
-  const options = resolveOptions(extra)
+  const options = resolveOptionsCached(extra)
 
   // PocketPages builds the plugin list once per request, so this instance sees one request;
   // the identity check still guards against a host that reuses instances.
@@ -86,6 +87,7 @@ function createGuestAuth(
       exchange,
       random: (length, alphabet) => $security.randomStringWithAlphabet(length, alphabet),
       sha256: (value) => $security.sha256(value),
+      parseClaims: (token) => $security.parseUnverifiedJWT(token),
       now: () => Date.now(),
       onAuthChange: (record, token) => {
         request.auth = record
