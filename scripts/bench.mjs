@@ -12,14 +12,18 @@
 //   c          the floor: one record insert into a plain base collection (bench-only route).
 //   d_with     GET / with a valid guest cookie (reads and verifies the session, renders the user)
 //   d_without  GET / without a cookie
-//   diagnostics (env BENCH_DIAGNOSTICS=0 skips them) that split what bounds (a):
+//   diagnostics (env BENCH_DIAGNOSTICS=0 skips them) that split what bounds (a) and (d):
 //   a_one_ip   (a) with every sign-in from the same client IP
-//   a_direct   the plugin's signInAnonymously() from a bare route: no PocketPages host, no EJS
+//   a_direct   the plugin's signInAnonymously() from a bare route: no PocketPages page, no EJS
 //   a_raw      the same database work written by hand (no plugin code)
 //   a_insert   only the guest insert + token + cookie (no transaction, no rate-limit row)
+//   d_page_with / d_page_without   a bench-only page whose output is the same signed in or out
+//   d_verify / d_noop              PocketBase's findAuthRecordByToken vs an empty route
+//   plus micro-timings inside one JS VM (/api/bench/micro) after the load.
+// The bench-only routes and page live in bench/hooks/, overlaid on a temp copy of pb_hooks.
 //
 // Load: wrk (C, one thread) at fixed concurrency for a fixed time; (b) by a Node client loop at
-// the same concurrency (its cost is bcrypt, ~100 requests/s, so the client is no factor).
+// the same concurrency (its cost is bcrypt, a few dozen requests/s, so the client is no factor).
 // The machine is small and shared with the load generator, so only ratios measured here, in one
 // run, mean anything. Scenarios run in rounds, the order reversed every round (ABC CBA) so that
 // drift cancels, after one warm-up pass.
@@ -35,7 +39,8 @@
 //   --quick                 smoke run: 3 s per scenario, 1 round, 1 s warm-up; results go to a
 //                           temp dir, not bench/
 // Env: BENCH_CONCURRENCY (16), BENCH_SECONDS (10), BENCH_ROUNDS (2), BENCH_WARMUP_SECONDS (3),
-//      BENCH_DIAGNOSTICS (1), BENCH_ONLY (comma list of scenario ids), BENCH_OUT_DIR (bench/),
+//      BENCH_HOOKS_POOL (2 × concurrency, at least 15), BENCH_DIAGNOSTICS (1),
+//      BENCH_ONLY (comma list of scenario ids), BENCH_OUT_DIR (bench/),
 //      POCKETBASE_VERSION (newest in package.json)
 // Output: a table on stdout; bench/results.json, bench/results.md, bench/chart.png (or
 // bench/chart.svg when Chromium is missing).
@@ -73,9 +78,10 @@ function envNumber(name, fallback) {
 const RATE_LIMIT_PER_IP = '100000000';
 const settings = {
   concurrency: Math.round(envNumber('BENCH_CONCURRENCY', 16)),
-  seconds: envNumber('BENCH_SECONDS', quick ? 3 : 10),
+  // wrk takes whole seconds.
+  seconds: Math.max(1, Math.round(envNumber('BENCH_SECONDS', quick ? 3 : 10))),
   rounds: Math.round(envNumber('BENCH_ROUNDS', quick ? 1 : 2)),
-  warmupSeconds: envNumber('BENCH_WARMUP_SECONDS', quick ? 1 : 3),
+  warmupSeconds: Math.max(1, Math.round(envNumber('BENCH_WARMUP_SECONDS', quick ? 1 : 3))),
   wrkThreads: 1,
   diagnostics: process.env.BENCH_DIAGNOSTICS !== '0',
   only: (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean),
@@ -525,6 +531,13 @@ function nonSuccessStatuses(status) {
   return (status.s1xx ?? 0) + (status.s3xx ?? 0) + (status.s4xx ?? 0) + (status.s5xx ?? 0);
 }
 
+/** "b, round 2" for the sampler key with the highest RSS. @param {Record<string, number>} perScenario */
+function peakDuring(perScenario) {
+  const [key] = Object.entries(perScenario).sort((x, y) => y[1] - x[1])[0] ?? ['?'];
+  const [id, r] = key.split('#');
+  return id?.startsWith('warmup:') ? `the warm-up of ${id.slice(7)}` : `${id}, round ${Number(r) + 1}`;
+}
+
 /** @param {number} v @param {number} digits */
 function round(v, digits) {
   if (!Number.isFinite(v)) return null;
@@ -604,7 +617,7 @@ async function microTimings(url, guestCookie) {
   const all = {};
   try {
     for (let i = 0; i < 3; i++) {
-      const res = await fetch(`${url}/api/bench/micro?n=400`, { headers: { cookie: guestCookie } });
+      const res = await fetch(`${url}/api/bench/micro?n=1000`, { headers: { cookie: guestCookie } });
       if (!res.ok) throw new Error(`HTTP ${res.status} ${await res.text()}`);
       for (const [k, v] of Object.entries(/** @type {Record<string, number>} */ (await res.json()))) (all[k] ??= []).push(v);
     }
@@ -707,7 +720,7 @@ function stdoutReport(results, ratios, meta, micro) {
     '',
     textTable(ratioRows),
     '',
-    `PocketBase memory: peak RSS (VmHWM) ${meta.vmHwmMb} MB; sampled VmRSS max ${meta.rssMaxMb} MB (at start ${meta.rssStartMb} MB, ${meta.rssSamples} samples)`,
+    `PocketBase memory: peak RSS (VmHWM) ${meta.vmHwmMb} MB; sampled VmRSS max ${meta.rssMaxMb} MB during ${meta.rssPeakDuring} (at start ${meta.rssStartMb} MB, ${meta.rssSamples} samples)`,
     `Checked with /auth-refresh: ${meta.verify.cookiesValid}/${meta.verify.cookiesChecked} sampled (a) cookies, ${meta.verify.tokensValid}/${meta.verify.tokensChecked} sampled (b) tokens valid`,
     micro ? `Micro-timings in one goja VM, µs per call: ${Object.entries(micro).map(([k, v]) => `${k} ${v}`).join(', ')}` : '',
     '',
@@ -782,8 +795,47 @@ async function writeChart(svg, dir) {
 // ---------------------------------------------------------------------------------------------
 // Main
 
+/**
+ * The JS VM pool side check: (a) and (c) on a SECOND server with PocketBase's default
+ * --hooksPool (15), ABBA in half-length segments, to show what the pool size does to them.
+ * @param {Record<string, string>} overlay
+ */
+async function runPoolCheck(overlay) {
+  const a = ALL_SCENARIOS.find((s) => s.id === 'a');
+  const c = ALL_SCENARIOS.find((s) => s.id === 'c');
+  if (!a || !c || !settings.diagnostics || settings.only.length > 0 || settings.hooksPool === 15) return null;
+  log(`JS VM pool check: a and c on a second server with PocketBase's default --hooksPool (15)`);
+  const pb = await startPocketBase({
+    version: settings.version,
+    env: { ANONYMOUS_RATE_LIMIT_PER_IP: RATE_LIMIT_PER_IP, ANONYMOUS_RATE_LIMIT_GLOBAL: '0' },
+    hooksOverlay: overlay,
+  });
+  try {
+    await prepareServer(pb);
+    const ctx = { url: pb.url, pid: pb.pid, guestCookie: '' };
+    for (const s of [a, c]) await measure(s, ctx, settings.warmupSeconds);
+    /** @type {Record<string, Measured[]>} */
+    const runs = { a: [], c: [] };
+    const half = Math.max(1, Math.round(settings.seconds / 2)); // wrk takes whole seconds
+    for (const s of [a, c, c, a]) runs[s.id]?.push(await measure(s, ctx, half));
+    const sa = summarize(a, runs.a ?? []);
+    const sc = summarize(c, runs.c ?? []);
+    log(`pool check (--hooksPool=15): a ${fmtRate(sa.rate)}/s, c ${fmtRate(sc.rate)}/s`);
+    return {
+      hooksPool: 15,
+      secondsEach: 2 * half,
+      a: { rate: sa.rate, pbCpuMsPerOp: sa.pbCpuMsPerOp, failed: sa.failed },
+      c: { rate: sc.rate, pbCpuMsPerOp: sc.pbCpuMsPerOp, failed: sc.failed },
+      a_over_c: sa.rate && sc.rate ? round(sa.rate / sc.rate, 3) : null,
+    };
+  } finally {
+    await pb.stop();
+  }
+}
+
 async function main() {
   const started = performance.now();
+  const loadAtStart = os.loadavg().map((v) => round(v, 2));
   /** @type {Record<string, string>} every file under bench/hooks, by its path relative to it */
   const overlay = {};
   for (const rel of fs.readdirSync(HOOKS_OVERLAY_DIR, { recursive: true, encoding: 'utf8' })) {
@@ -832,7 +884,7 @@ async function main() {
     for (let round = 0; round < settings.rounds; round++) {
       const order = round % 2 === 0 ? active : [...active].reverse();
       for (const s of order) {
-        memory.mark(s.id);
+        memory.mark(`${s.id}#${round}`);
         const r = await measure(s, ctx, settings.seconds);
         runs[s.id]?.push(r);
         if (s.id === 'a') cookieSamples.push(...r.samples);
@@ -845,10 +897,14 @@ async function main() {
     const status = procStatus(pb.pid);
     const verify = await verifySamples(pb.url, cookieSamples.slice(0, 12), tokenSamples.slice(0, 4));
     const micro = settings.diagnostics || settings.only.length > 0 ? await microTimings(pb.url, guestCookie) : null;
+    const poolCheck = await runPoolCheck(overlay);
 
     /** @type {Record<string, Summary>} */
     const results = {};
-    for (const s of active) results[s.id] = { ...summarize(s, runs[s.id] ?? []), rssMaxMb: round((mem.perScenario[s.id] ?? 0) / 1024, 1) };
+    for (const s of active) {
+      const byRound = Array.from({ length: settings.rounds }, (_, i) => round((mem.perScenario[`${s.id}#${i}`] ?? 0) / 1024, 1));
+      results[s.id] = { ...summarize(s, runs[s.id] ?? []), rssMaxMb: Math.max(...byRound.map((v) => v ?? 0)), rssMaxMbByRound: byRound };
+    }
 
     /** @param {string} x @param {string} y */
     const ratio = (x, y) => {
@@ -887,6 +943,7 @@ async function main() {
       rssMaxMb: round(mem.maxKb / 1024, 1),
       rssStartMb: round(mem.startKb / 1024, 1),
       rssSamples: mem.count,
+      rssPeakDuring: peakDuring(mem.perScenario),
       verify,
     };
     const totalSeconds = round((performance.now() - started) / 1000, 1);
@@ -908,14 +965,15 @@ async function main() {
       },
       machine: {
         nproc: meta.nproc, cpuModel: meta.cpuModel, memTotalMb: meta.memTotalMb, kernel: meta.kernel, node: meta.node, wrk: meta.wrk,
-        pocketbase: meta.pocketbase, loadAverageAtEnd: os.loadavg().map((v) => round(v, 2)),
+        pocketbase: meta.pocketbase, loadAverageAtStart: loadAtStart, loadAverageAtEnd: os.loadavg().map((v) => round(v, 2)),
       },
       scenarios: results,
       skipped,
       ratios,
-      memory: { vmHwmMb: meta.vmHwmMb, vmRssMaxSampledMb: meta.rssMaxMb, vmRssAtStartMb: meta.rssStartMb, samples: mem.count, sampleIntervalMs: 250 },
+      memory: { vmHwmMb: meta.vmHwmMb, vmRssMaxSampledMb: meta.rssMaxMb, vmRssMaxDuring: meta.rssPeakDuring, vmRssAtStartMb: meta.rssStartMb, samples: mem.count, sampleIntervalMs: 250 },
       verification: verify,
       microTimingsUs: micro,
+      poolCheck,
       durations: { setupSeconds: round(setupSeconds, 1), totalSeconds },
     };
 
@@ -926,7 +984,7 @@ async function main() {
     fs.writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
     const subtitle = `PocketBase ${meta.pocketbase}, ${meta.nproc} CPUs shared with the load generator, ${settings.concurrency} connections, ${settings.rounds} × ${settings.seconds} s each`;
     const chart = await writeChart(chartSvg(['a', 'b', 'c', 'd_with', 'd_without'].map((id) => results[id]).filter((r) => r !== undefined), subtitle), outDir);
-    fs.writeFileSync(path.join(outDir, 'results.md'), markdownReport(report, results, ratios, meta, path.basename(chart.file), micro));
+    fs.writeFileSync(path.join(outDir, 'results.md'), markdownReport(report, results, ratios, meta, path.basename(chart.file), micro, poolCheck));
     process.stdout.write(`Wrote ${path.relative(process.cwd(), path.join(outDir, 'results.json'))}, results.md, ${path.basename(chart.file)}${chart.note ? ` (${chart.note})` : ''} in ${totalSeconds} s total\n`);
     if (verify.cookiesValid !== verify.cookiesChecked || verify.tokensValid !== verify.tokensChecked) {
       process.stdout.write('WARNING: some sampled sessions did not pass /auth-refresh (see results.json "verification")\n');
@@ -940,16 +998,16 @@ async function main() {
 /**
  * The markdown the README embeds.
  * @param {any} report @param {Record<string, Summary>} results @param {any} ratios @param {any} meta
- * @param {string} chartFile @param {Record<string, number> | null} micro
+ * @param {string} chartFile @param {Record<string, number> | null} micro @param {any} poolCheck
  */
-function markdownReport(report, results, ratios, meta, chartFile, micro) {
+function markdownReport(report, results, ratios, meta, chartFile, micro, poolCheck) {
   const main = Object.values(results).filter((r) => !r.diagnostic);
   const lines = [
     '<!-- Generated by scripts/bench.mjs (npm run bench). Do not edit by hand: re-run the benchmark. -->',
     '',
     `PocketBase ${meta.pocketbase} · ${meta.nproc} CPUs (${meta.cpuModel}) shared with the load generator · Node ${meta.node} · ${meta.wrk} · ` +
       `${settings.concurrency} connections · ${settings.rounds} round(s) × ${settings.seconds} s per scenario, order reversed each round, after ${settings.warmupSeconds} s warm-up · ` +
-      `\`--hooksPool=${settings.hooksPool}\` · \`ANONYMOUS_RATE_LIMIT_PER_IP=${RATE_LIMIT_PER_IP}\` · ${report.generatedAt.slice(0, 10)}`,
+      `\`--hooksPool=${settings.hooksPool}\` · \`ANONYMOUS_RATE_LIMIT_PER_IP=${RATE_LIMIT_PER_IP}\` · load average ${report.machine.loadAverageAtStart[0]} before the run · ${report.generatedAt.slice(0, 10)}`,
     '',
     '| Scenario | One operation | Rate | p50 | p99 | Errors | PocketBase CPU per op |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
@@ -963,20 +1021,20 @@ function markdownReport(report, results, ratios, meta, chartFile, micro) {
     '',
     `![Requests per second by scenario](${chartFile})`,
     '',
-    `PocketBase's memory: peak RSS ${meta.vmHwmMb} MB (VmHWM at the end; ${settings.hooksPool} JS VMs), sampled VmRSS up to ${meta.rssMaxMb} MB (${meta.rssStartMb} MB before the load). ` +
+    `PocketBase's memory: peak RSS ${meta.vmHwmMb} MB (VmHWM at the end; ${settings.hooksPool} JS VMs), sampled VmRSS up to ${meta.rssMaxMb} MB during ${meta.rssPeakDuring} (${meta.rssStartMb} MB before the load). ` +
       `(b)'s latency is the whole pair (create + auth-with-password); the others are one request. ` +
       `Errors are requests that were not a success (for sign-ins: not a 302 with a pb_auth cookie) or failed on the socket. ` +
       `${meta.verify.cookiesValid}/${meta.verify.cookiesChecked} sampled guest cookies from (a) and ${meta.verify.tokensValid}/${meta.verify.tokensChecked} tokens from (b) pass PocketBase's \`/auth-refresh\`. ` +
       `Each sign-in of (a) comes from its own client IP (\`X-Forwarded-For\`, trusted on the bench server only), as on a real site. ` +
       `The load generator runs on the same CPUs and takes a larger share at higher rates, which pulls rate ratios towards 1; the CPU-per-op column does not have that bias.`,
   ];
-  lines.push('', ...whatBoundsIt(results, micro));
+  lines.push('', ...whatBoundsIt(results, micro, poolCheck));
   const minutes = Math.ceil(report.durations.totalSeconds / 60);
   lines.push('', `Run it: \`npm run bench\` (about ${minutes} minute${minutes === 1 ? '' : 's'}; \`npm run bench -- --quick\` for a smoke run). All figures: [results.json](results.json).`, '');
   return lines.join('\n');
 }
 
-/** @typedef {ReturnType<typeof summarize> & { rssMaxMb?: number | null }} Summary */
+/** @typedef {ReturnType<typeof summarize> & { rssMaxMb?: number | null, rssMaxMbByRound?: (number | null)[] }} Summary */
 
 /** @param {Summary} r */
 function mdRow(r) {
@@ -991,9 +1049,9 @@ function fmtCpu(v) {
 
 /**
  * "What bounds it": the diagnostics and what they say, all from this run's numbers.
- * @param {Record<string, Summary>} results @param {Record<string, number> | null} micro
+ * @param {Record<string, Summary>} results @param {Record<string, number> | null} micro @param {any} poolCheck
  */
-function whatBoundsIt(results, micro) {
+function whatBoundsIt(results, micro, poolCheck) {
   const out = ['### What bounds it', ''];
   const diag = Object.values(results).filter((r) => r.diagnostic);
   if (diag.length === 0) {
@@ -1055,9 +1113,15 @@ function whatBoundsIt(results, micro) {
       '',
     );
   }
+  const poolText = poolCheck
+    ? `On a second server with the default 15 (same ${settings.concurrency} connections, a and c only, ${poolCheck.secondsEach} s each): ` +
+      `a ${fmtRate(poolCheck.a.rate)}/s (${fmtCpu(poolCheck.a.pbCpuMsPerOp)} CPU per sign-in), c ${fmtRate(poolCheck.c.rate)}/s (${fmtCpu(poolCheck.c.pbCpuMsPerOp)}), a/c ${fmtRatio(poolCheck.a_over_c)}, ` +
+      `against a ${fmtRate(rate('a'))}/s and c ${fmtRate(rate('c'))}/s here.`
+    : '';
   out.push(
-    `**JS VM pool.** PocketBase runs JS handlers on a pool of prewarmed VMs (\`--hooksPool\`, default 15) and builds a throw-away VM for a request that finds them all busy; ` +
-      `with this plugin and PocketPages that costs more than the request. The bench runs with \`--hooksPool=${settings.hooksPool}\` (twice the connections); with the default 15 and 16 connections the JS routes, the floor most, lose a large share of their rate and the ratios mean little. Apps expecting that many concurrent page requests should raise \`--hooksPool\`.`,
+    `**JS VM pool.** PocketBase runs JS handlers on a pool of prewarmed VMs (\`--hooksPool\`, default 15) and builds a throw-away VM for a request that finds them all busy ` +
+      `(plugins/jsvm/pool.go), which costs more than the request itself. The bench runs with \`--hooksPool=${settings.hooksPool}\` so that its ${settings.concurrency} connections never hit that. ${poolText} ` +
+      `An app expecting more concurrent JS-handled requests (every page is one) than its pool should raise \`--hooksPool\`.`,
     '',
   );
 
@@ -1075,15 +1139,18 @@ function whatBoundsIt(results, micro) {
     if (r('d_verify') && r('d_noop')) items.push(`PocketBase's own token check (\`findAuthRecordByToken\`: JWT, one record read, signature) measured on its own route: +${ms(diff('d_verify', 'd_noop'))}`);
     out.push(...items.map((t) => `- ${t}.`));
     if (micro) {
+      const session = micro.sessionRead ?? NaN;
+      const pocketbase = micro.findAuthRecordByToken ?? NaN;
+      const pluginShare = Number.isFinite(session) && session > 0 ? (session - pocketbase) / session : NaN;
       out.push(
         '',
         `Micro-timings in one VM without load (µs per call): the plugin's whole session read ${micro.sessionRead ?? '–'}, of which PocketBase's \`findAuthRecordByToken\` ${micro.findAuthRecordByToken ?? '–'}; ` +
-          `decoding the token's header and payload byte by byte in JS as src/core/base64url.ts does ${micro.jwtDecodeJs ?? '–'}, where PocketBase's Go \`$security.parseUnverifiedJWT\` takes ${micro.parseUnverifiedJWT ?? '–'}; ` +
-          `the plugin factory (options validation), which PocketPages runs for every request (the floor's and /api/ ones too), ${micro.pluginFactory ?? '–'}. ` +
-          `So most of the session read is the plugin's JavaScript, not PocketBase's verification, and d ≥ ${TARGETS.d_with_over_without} needs the session read and the extra rendering within a quarter of a signed-out view (${ms((cpu('d_without') ?? 0) * 0.25)}).`,
+          `the plugin factory, which PocketPages runs for every request (the floor's and /api/ ones too), ${micro.pluginFactory ?? '–'}. ` +
+          `For scale: decoding a token's header and payload byte by byte in JS takes ${micro.jwtDecodeJs ?? '–'}, PocketBase's Go \`$security.parseUnverifiedJWT\` ${micro.parseUnverifiedJWT ?? '–'}. ` +
+          (Number.isFinite(pluginShare) ? `The plugin's own JavaScript is ${Math.round(pluginShare * 100)} % of the session read. ` : '') +
+          `d ≥ ${TARGETS.d_with_over_without} needs the session read and the extra rendering within a quarter of a signed-out view (${ms((cpu('d_without') ?? 0) * 0.25)} here).`,
       );
     }
-    out.push('');
   }
   return out;
 }

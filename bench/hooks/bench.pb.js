@@ -39,8 +39,18 @@ routerAdd('POST', '/bench/guest-direct', (e) => {
     body: () => ({}),
     cookies: () => ({}),
   }
-  plugin.onRequest({ request: request })
-  const api = { request: request }
+  // The parts of PocketPages' response object a plugin may touch.
+  const response = {
+    cookie: () => undefined,
+    header: (name, value) => (value === undefined ? e.response.header().get(name) : e.response.header().set(name, value)),
+    redirect: (to, status) => e.redirect(status || 302, to),
+    json: (status, data) => e.json(status, data),
+    html: (status, data) => e.html(status, data),
+    write: (text) => e.string(200, text),
+    file: () => undefined,
+  }
+  plugin.onRequest({ request: request, response: response })
+  const api = { request: request, response: response }
   plugin.onExtendContextApi({ api: api })
   api.signInAnonymously()
   return e.redirect(302, '/')
@@ -153,12 +163,13 @@ routerAdd('GET', '/api/bench/micro', (e) => {
     body: () => ({}),
     cookies: () => ({}),
   })
+  const response = () => ({ cookie: () => undefined, header: () => undefined, redirect: () => undefined, json: () => undefined, html: () => undefined, write: () => undefined, file: () => undefined })
   const header = e.request.header.get('Cookie') || ''
   const match = /(?:^|;\s*)pb_auth=([^;]+)/.exec(header)
   const token = match ? JSON.parse(decodeURIComponent(match[1])).token : ''
 
-  // Decodes base64url + UTF-8 byte by byte in JS, the way src/core/base64url.ts does (goja has
-  // no atob/Buffer); kept here only to price that approach.
+  // Decodes base64url + UTF-8 byte by byte in JS (goja has no atob/Buffer), as the plugin did
+  // before it used $security.parseUnverifiedJWT; kept only to price that approach.
   const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
   const VALUE_OF = {}
   for (let i = 0; i < ALPHABET.length; i++) VALUE_OF[ALPHABET[i]] = i
@@ -182,7 +193,7 @@ routerAdd('GET', '/api/bench/micro', (e) => {
   time('pluginFactory', () => factory({}, options))
   time('sessionRead', () => {
     const r = request()
-    plugin.onRequest({ request: r })
+    plugin.onRequest({ request: r, response: response() })
     if (!r.auth) throw new Error('the guest cookie did not sign in')
   })
   time('findAuthRecordByToken', () => $app.findAuthRecordByToken(token, 'auth'))
