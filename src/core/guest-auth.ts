@@ -61,6 +61,11 @@ export interface GuestAuthDeps {
   /** Decodes a JWT's claims without verifying them (`$security.parseUnverifiedJWT`). */
   parseClaims: UnverifiedClaimsParser
   now: () => number
+  /**
+   * The `onMerge` hook to run, looked up when a merge happens (the adapter reads it in the
+   * current VM; see src/plugin/index.ts). Defaults to `options.onMerge`.
+   */
+  mergeHook?: () => ResolvedOptions['onMerge']
   /** Called whenever the signed-in user of this request changes. */
   onAuthChange: (record: core.Record | undefined, token: string | undefined) => void
 }
@@ -191,7 +196,8 @@ export class GuestAuth {
         `Cannot merge into collection '${into.collection().name}': it is not in the plugin option 'collections', so its session cookie would not be accepted.`,
       )
     }
-    mergeGuestInto(app, guest, into, options.onMerge)
+    const onMerge = this.deps.mergeHook ? this.deps.mergeHook() : options.onMerge
+    mergeGuestInto(app, guest, into, onMerge)
     const user = app.findRecordById(into.collection().id, into.id)
     const token = user.newAuthToken()
     this.writeCookie(token, user)

@@ -88,6 +88,11 @@ function createGuestAuth(
       random: (length, alphabet) => $security.randomStringWithAlphabet(length, alphabet),
       sha256: (value) => $security.sha256(value),
       parseClaims: (token) => $security.parseUnverifiedJWT(token),
+      // Upstream PocketPages keeps its config in $app.store(), so a function option such as
+      // onMerge reaches us bound to the JS VM that ran bootstrap, which may be serving another
+      // request right now (goja VMs are not thread-safe). Read the hook from +config.js in this
+      // VM instead; fall back to the option when the config cannot be matched.
+      mergeHook: () => mergeHookFromPagesConfig() ?? options.onMerge,
       now: () => Date.now(),
       onAuthChange: (record, token) => {
         request.auth = record
@@ -98,6 +103,14 @@ function createGuestAuth(
     },
     { record: request.auth, token: request.authToken ?? bearerToken(request) },
   )
+}
+
+function mergeHookFromPagesConfig(): ResolvedOptions['onMerge'] {
+  try {
+    return readPluginOptionsFromPagesConfig(anonymousPlugin)?.onMerge ?? null
+  } catch {
+    return null
+  }
 }
 
 function bearerToken(request: PagesRequest): string | undefined {
