@@ -60,6 +60,7 @@ routerAdd('POST', '/bench/guest-direct', (e) => {
 // rate-limit window count + its log row + the guest insert (ready-made hash, no bcrypt), then
 // PocketBase's auth token and the pb_auth cookie.
 routerAdd('POST', '/bench/guest-raw', (e) => {
+  const guest = require(`${__hooks}/bench-guest.js`)
   const users = $app.findCachedCollectionByNameOrId('users')
   const ipKey = $security.sha256(e.realIP())
   const now = Date.now()
@@ -74,51 +75,22 @@ routerAdd('POST', '/bench/guest-raw', (e) => {
       .newQuery('INSERT INTO pocketpages_anonymous_signins (ipKey, created) VALUES ({:ipKey}, {:created})')
       .bind({ ipKey: ipKey, created: now })
       .execute()
-    const r = new Record(users)
-    r.setEmail('anonymous-' + $security.randomStringWithAlphabet(20, 'abcdefghijklmnopqrstuvwxyz0123456789') + '@example.com')
-    r.setEmailVisibility(false)
-    r.setVerified(false)
-    const hash = '$2a$10$' + $security.randomStringWithAlphabet(53, './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')
-    r.setRaw('password', users.fields.getByName('password').prepareValue(r, hash))
-    r.set('anonymous', true)
-    r.set('lastSeen', new Date().toISOString().replace('T', ' '))
+    const r = guest.newGuestRecord(users)
     tx.save(r)
     record = r
   })
-  const token = record.newAuthToken()
-  const value = encodeURIComponent(
-    JSON.stringify({
-      token: token,
-      record: { id: record.id, collectionId: users.id, collectionName: users.name, email: record.email(), verified: false, anonymous: true },
-    }),
-  )
-  e.response.header().add('Set-Cookie', 'pb_auth=' + value + '; Path=/; Max-Age=432000; HttpOnly; SameSite=Lax')
-  return e.redirect(302, '/')
+  return guest.redirectWithGuestCookie(e, users, record)
 })
 
 // Diagnostic: only the guest insert (no transaction, no rate-limit count or log row), then the
 // token and the cookie. Compared with /bench/guest-raw it prices the rate-limit bookkeeping;
 // compared with /bench/insert it prices the users table (more fields, indexes, auth validation).
 routerAdd('POST', '/bench/guest-insert', (e) => {
+  const guest = require(`${__hooks}/bench-guest.js`)
   const users = $app.findCachedCollectionByNameOrId('users')
-  const r = new Record(users)
-  r.setEmail('anonymous-' + $security.randomStringWithAlphabet(20, 'abcdefghijklmnopqrstuvwxyz0123456789') + '@example.com')
-  r.setEmailVisibility(false)
-  r.setVerified(false)
-  const hash = '$2a$10$' + $security.randomStringWithAlphabet(53, './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')
-  r.setRaw('password', users.fields.getByName('password').prepareValue(r, hash))
-  r.set('anonymous', true)
-  r.set('lastSeen', new Date().toISOString().replace('T', ' '))
+  const r = guest.newGuestRecord(users)
   $app.save(r)
-  const token = r.newAuthToken()
-  const value = encodeURIComponent(
-    JSON.stringify({
-      token: token,
-      record: { id: r.id, collectionId: users.id, collectionName: users.name, email: r.email(), verified: false, anonymous: true },
-    }),
-  )
-  e.response.header().add('Set-Cookie', 'pb_auth=' + value + '; Path=/; Max-Age=432000; HttpOnly; SameSite=Lax')
-  return e.redirect(302, '/')
+  return guest.redirectWithGuestCookie(e, users, r)
 })
 
 // The two GET diagnostics below live under /api/ so that the demo's PocketPages middleware (which
