@@ -1,5 +1,5 @@
 /// <reference path="../../node_modules/pocketbase-jsvm/index.d.ts" />
-// Shared by the bench-only guest routes in bench.pb.js (handlers cannot share top-level code, but
+// Shared by the bench-only routes in bench.pb.js (handlers cannot share top-level code, but
 // they can require a module). Written by hand, without the plugin: the same record and cookie the
 // plugin makes, so the diagnostics price PocketBase's work apart from the plugin's.
 
@@ -28,4 +28,17 @@ function redirectWithGuestCookie(e, users, record) {
   return e.redirect(302, '/')
 }
 
-module.exports = { newGuestRecord, redirectWithGuestCookie }
+/** The parts of PocketPages' request object a plugin reads, for routes that call the plugin directly. */
+function pagesRequest(e, method, pathname) {
+  return {
+    event: e,
+    method: method,
+    url: { pathname: pathname },
+    header: (name) => e.request.header.get(name),
+    formData: () => ({}),
+    body: () => ({}),
+    cookies: () => ({}),
+  }
+}
+
+module.exports = { newGuestRecord, redirectWithGuestCookie, pagesRequest }

@@ -30,15 +30,7 @@ routerAdd('POST', '/bench/guest-direct', (e) => {
     )
   }
   const plugin = globalThis.__benchAnonymousPlugin
-  const request = {
-    event: e,
-    method: 'POST',
-    url: { pathname: '/bench/guest-direct' },
-    header: (name) => e.request.header.get(name),
-    formData: () => ({}),
-    body: () => ({}),
-    cookies: () => ({}),
-  }
+  const request = require(`${__hooks}/bench-guest.js`).pagesRequest(e, 'POST', '/bench/guest-direct')
   // The parts of PocketPages' response object a plugin may touch.
   const response = {
     cookie: () => undefined,
@@ -126,15 +118,7 @@ routerAdd('GET', '/api/bench/micro', (e) => {
   const perIp = Number($os.getenv('ANONYMOUS_RATE_LIMIT_PER_IP') || '30')
   const options = { debug: false, collection: 'users', rateLimit: { perIp: perIp, global: 0 }, upgrade: { sendVerificationEmail: false } }
   const plugin = factory({}, options)
-  const request = () => ({
-    event: e,
-    method: 'GET',
-    url: { pathname: '/' },
-    header: (name) => e.request.header.get(name),
-    formData: () => ({}),
-    body: () => ({}),
-    cookies: () => ({}),
-  })
+  const request = () => require(`${__hooks}/bench-guest.js`).pagesRequest(e, 'GET', '/')
   const response = () => ({ cookie: () => undefined, header: () => undefined, redirect: () => undefined, json: () => undefined, html: () => undefined, write: () => undefined, file: () => undefined })
   const header = e.request.header.get('Cookie') || ''
   const match = /(?:^|;\s*)pb_auth=([^;]+)/.exec(header)

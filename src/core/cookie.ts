@@ -23,6 +23,11 @@ const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/
 /** Path and Domain attribute values: printable ASCII without semicolons. */
 const ATTRIBUTE_VALUE = /^[\x20-\x3A\x3C-\x7E]+$/
 
+/** True for a name a cookie may have (an RFC 6265 token). */
+export function isValidCookieName(name: string): boolean {
+  return COOKIE_NAME.test(name)
+}
+
 /**
  * Returns every raw (still URL-encoded) value the Cookie header carries under `name`, in order.
  * Pairs without `=` and empty names are skipped; surrounding double quotes are removed.
@@ -43,7 +48,7 @@ export function readCookieValues(cookieHeader: string | undefined | null, name: 
 
 /** Builds one Set-Cookie header value. `value` must already be encoded (see encodeURIComponent). */
 export function serializeCookie(name: string, value: string, attributes: CookieAttributes): string {
-  if (!COOKIE_NAME.test(name)) throw new TypeError(`Invalid cookie name "${name}"`)
+  if (!isValidCookieName(name)) throw new TypeError(`Invalid cookie name "${name}"`)
   // The value is deliberately left out of this message: it may be a session token.
   if (!COOKIE_VALUE.test(value)) throw new TypeError(`Cookie "${name}" has a value with characters not allowed in a cookie; encode it first`)
 

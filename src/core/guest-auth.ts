@@ -9,8 +9,8 @@
  *   is signed out and the cookie is cleared. The cookie never authenticates /api/ routes (the
  *   adapter never hands it to PocketBase's own auth).
  * - Sliding renewal: past half its lifetime, a token is re-issued on the next page view.
- * - Sign-in, upgrade and merge refuse cross-site requests (login CSRF) and sign-in is rate
- *   limited per IP, counted in the same transaction that creates the guest.
+ * - Sign-in, upgrade, merge and sign-out refuse cross-site requests (login CSRF), and sign-in
+ *   is rate limited per IP, counted in the same transaction that creates the guest.
  */
 import { encodeAuthCookieValue, type CookieRecord } from './auth-cookie'
 import { requireGuestCollection } from './collection'

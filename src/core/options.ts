@@ -3,6 +3,7 @@
  * object. Unknown keys are an error (a misspelt option silently doing nothing is worse).
  * The README's option table is checked against DEFAULT_OPTIONS by a unit test.
  */
+import { isValidCookieName } from './cookie'
 import { AnonymousAuthError, ErrorCodes } from './errors'
 
 export interface MergeContext {
@@ -258,7 +259,7 @@ function emailPrefix(value: unknown, fallback: string): string {
 
 function cookieName(value: unknown, fallback: string): string {
   const s = str(value, 'cookie.name', fallback)
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(s)) fail(`cookie.name '${s}' is not a valid cookie name`)
+  if (!isValidCookieName(s)) fail(`cookie.name '${s}' is not a valid cookie name`)
   return s
 }
 

@@ -54,7 +54,26 @@ function withExtension(base: string, extensions: string[]): string | null {
   return null
 }
 
+/**
+ * Resolved include paths, per VM: a page's includes are resolved on every render, and a search
+ * up the _private folders costs several file checks. A remembered path is re-checked once (so a
+ * deleted partial is searched for again).
+ */
+const resolvedIncludes = new Map<string, string>()
+
 function makeIncludeResolver(pagesRoot: string, extensions: string[]) {
+  const resolve = searchInclude(pagesRoot, extensions)
+  return (name: string, parentFile: string, isDir?: boolean): string => {
+    const key = `${isDir ? 'root' : parentFile}\0${name}`
+    const known = resolvedIncludes.get(key)
+    if (known && fileExists(known)) return known
+    const found = resolve(name, parentFile, isDir)
+    resolvedIncludes.set(key, found)
+    return found
+  }
+}
+
+function searchInclude(pagesRoot: string, extensions: string[]) {
   return (name: string, parentFile: string, isDir?: boolean): string => {
     if (isDir) {
       const base = $filepath.join(pagesRoot, name)

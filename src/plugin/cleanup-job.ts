@@ -1,8 +1,8 @@
 /**
  * What the plugin registers with PocketBase itself: the configuration check at start-up, the
  * cleanup of abandoned guests as a cron job, and a superuser-only route to run it once by hand.
- * PocketPages' plugin interface has no start-up hook, and `$app.onServe()`, `cronAdd` and `routerAdd`
- * only exist while pb_hooks/*.pb.js files load, so the app calls `registerHooks()` from one:
+ * PocketPages' plugin interface has no start-up hook, and `cronAdd` and `routerAdd` exist only
+ * while pb_hooks/*.pb.js files load, so the app calls `registerHooks()` from one:
  *
  *   require('pocketpages-plugin-anonymous').registerHooks()
  */
@@ -51,7 +51,7 @@ export function runCleanup(factory: unknown): CleanupReport | null {
   return runCleanupWith(options)
 }
 
-export function runCleanupWith(options: ResolvedOptions): CleanupReport {
+function runCleanupWith(options: ResolvedOptions): CleanupReport {
   const logger = $app.logger()
   const report = deleteAbandonedGuests(
     pocketBaseApp(),

@@ -12,9 +12,9 @@
 import { PLUGIN_NAME } from '../core/constants'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../core/errors'
 import { GuestAuth } from '../core/guest-auth'
-import { resolveOptions, type AnonymousPluginOptions, type ResolvedOptions } from '../core/options'
+import type { AnonymousPluginOptions, ResolvedOptions } from '../core/options'
 import type { Plugin, PluginFactory, PagesRequest, PagesRequestContext } from '../pocketpages/types'
-import { registerHooks as registerHooksFor, runCleanup, runCleanupWith } from './cleanup-job'
+import { registerHooks as registerHooksFor, runCleanup } from './cleanup-job'
 import { logConfigurationProblems } from './configuration-check'
 import { readPluginOptionsFromPagesConfig } from './pages-config'
 import { contextApiFor } from './context-api'
@@ -150,6 +150,6 @@ export function handleCleanupRequest(e: core.RequestEvent) {
   return e.json(200, report)
 }
 
-export { AnonymousAuthError, ErrorCodes, isAnonymousAuthError, resolveOptions, runCleanupWith }
+export { AnonymousAuthError, ErrorCodes, isAnonymousAuthError }
 export type { AnonymousPluginOptions }
 export default anonymousPlugin

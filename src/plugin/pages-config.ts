@@ -1,7 +1,8 @@
 /**
- * Finds this plugin's options in `pb_hooks/pages/+config.js`, for code that runs outside a page
- * request (the cleanup cron job and its manual route), where PocketPages hands us nothing.
- * Reads the file the way PocketPages does: an object, or a function of PocketPages' globalApi.
+ * Finds this plugin's options in `pb_hooks/pages/+config.js`, for code PocketPages hands no
+ * options to (start-up, the cleanup cron job and its route) and for function options that must
+ * come from the VM running the request (`onMerge`). Reads the file the way PocketPages does: an
+ * object, or a function of PocketPages' globalApi. `require` caches the module per VM.
  */
 import { PLUGIN_NAME } from '../core/constants'
 import { resolveOptions, type ResolvedOptions } from '../core/options'

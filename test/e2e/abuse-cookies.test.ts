@@ -5,19 +5,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startPocketBase, type PocketBaseServer } from '../support/pocketbase.ts';
 import { getSetCookie, isDeletion, postForm } from '../support/http.ts';
-import { authRefresh, field, getPage, signInAsGuest, type GuestSession } from '../support/guest.ts';
+import { authRefresh, encodeAuthCookie, field, getPage, signInAsGuest, type GuestSession } from '../support/guest.ts';
+import { flushedLogs } from '../support/logs.ts';
+import { signingKey, type TokenKind } from '../support/sqlite.ts';
 import {
   attempt,
-  authCookieValue,
   countRows,
   epoch,
-  flushedLogs,
   forgeJwt,
   report,
-  signingKey,
   tally,
   type Outcome,
-  type TokenKind,
 } from '../support/abuse.ts';
 
 describe('hostile pb_auth cookies', () => {
@@ -38,8 +36,8 @@ describe('hostile pb_auth cookies', () => {
     exp: epoch(3600),
     ...extra,
   });
-  const key = (guest: GuestSession, kind: TokenKind) => signingKey(pb, 'users', guest.record.id, kind);
-  const cookieOf = (token: unknown, guest?: GuestSession) => `pb_auth=${authCookieValue(token, guest?.record ?? {})}`;
+  const key = (guest: GuestSession, kind: TokenKind) => signingKey(pb.dataDir, 'users', guest.record.id, kind);
+  const cookieOf = (token: unknown, guest?: GuestSession) => `pb_auth=${encodeAuthCookie(token, guest?.record ?? {})}`;
 
   before(async () => {
     pb = await startPocketBase({ env: { ANONYMOUS_RATE_LIMIT_PER_IP: '1000' } });
@@ -88,9 +86,9 @@ describe('hostile pb_auth cookies', () => {
       ['valid token of another auth collection (staff)', cookieOf(staffToken, undefined)],
       [
         "token claiming users' collectionId for a staff record (staff key)",
-        cookieOf(forgeJwt({ id: staffRecord.id, collectionId: a.record.collectionId, type: 'auth', exp: epoch(3600) }, signingKey(pb, 'staff', staffRecord.id, 'authToken'))),
+        cookieOf(forgeJwt({ id: staffRecord.id, collectionId: a.record.collectionId, type: 'auth', exp: epoch(3600) }, signingKey(pb.dataDir, 'staff', staffRecord.id, 'authToken'))),
       ],
-      ['oversized (5000 chars, valid token inside)', `pb_auth=${authCookieValue(a.token, { ...a.record, pad: 'x'.repeat(5000 - authCookieValue(a.token, a.record).length) })}`],
+      ['oversized (5000 chars, valid token inside)', `pb_auth=${encodeAuthCookie(a.token, { ...a.record, pad: 'x'.repeat(5000 - encodeAuthCookie(a.token, a.record).length) })}`],
       ['two pb_auth cookies, both valid', `${a.cookie}; ${b.cookie}`],
       ['two pb_auth cookies, valid then garbage', `${a.cookie}; pb_auth=garbage`],
     );
@@ -133,7 +131,7 @@ describe('hostile pb_auth cookies', () => {
   });
 
   it('never shows the record half of the cookie: a valid token of A with record {id: B} shows A', async () => {
-    const cookie = `pb_auth=${authCookieValue(a.token, { ...b.record })}`;
+    const cookie = `pb_auth=${encodeAuthCookie(a.token, { ...b.record })}`;
     const res = await getPage(pb, '/', cookie);
     assert.equal(res.status, 200);
     const html = await res.text();
@@ -160,9 +158,9 @@ describe('hostile pb_auth cookies', () => {
   it('never made reading a cookie throw (no "could not read the session cookie" in the logs)', async () => {
     const rows = await flushedLogs(pb);
     // App-level errors (request logs of 4xx answers aside) and the plugin's own complaint.
-    const appLog = rows.filter((r) => !r.data.includes('"type":"request"'));
+    const appLog = rows.filter((r) => !r.rawData.includes('"type":"request"'));
     const errors = appLog.filter((r) => r.level >= 8 || /could not read the session cookie/.test(r.message));
-    assert.deepEqual(errors.map((r) => `${r.message} ${r.data}`), []);
+    assert.deepEqual(errors.map((r) => `${r.message} ${r.rawData}`), []);
     assert.doesNotMatch(pb.logs(), /panic|goroutine \d+/i);
   });
 

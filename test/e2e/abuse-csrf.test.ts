@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startPocketBase, type PocketBaseServer } from '../support/pocketbase.ts';
 import { getSetCookie, isDeletion, postForm, type PostFormOptions } from '../support/http.ts';
-import { field, getPage, signInAsGuest } from '../support/guest.ts';
-import { attempt, countRows, countSignInLog, markText, report, tally, type Outcome } from '../support/abuse.ts';
+import { field, getPage, markText, signInAsGuest } from '../support/guest.ts';
+import { attempt, countRows, countSignInLog, report, tally, type Outcome } from '../support/abuse.ts';
 
 const EVIL = 'https://evil.example';
 const CROSS_SITE_MESSAGE = /^This request came from another site and was refused \(.+\)\. Submit the form from this site\.$/;

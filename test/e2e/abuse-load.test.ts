@@ -4,25 +4,20 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startPocketBase, type PocketBaseServer } from '../support/pocketbase.ts';
 import { getSetCookie, postForm } from '../support/http.ts';
-import { authRefresh, decodeAuthCookie, field, getPage, signInAsGuest, type GuestSession } from '../support/guest.ts';
+import { authRefresh, claimsOf, decodeAuthCookie, encodeAuthCookie, field, getPage, signInAsGuest, type GuestSession } from '../support/guest.ts';
+import { flushedLogs } from '../support/logs.ts';
 import {
   attempt,
-  authCookieValue,
-  collectionSecret,
   countGuests,
   countSignInLog,
   epoch,
-  flushedLogs,
   forgeJwt,
-  integrityCheck,
-  jwtClaims,
   pool,
-  recordTokenKey,
   report,
   tally,
   type Outcome,
 } from '../support/abuse.ts';
-import { sqlite } from '../support/sqlite.ts';
+import { collectionSecret, integrityCheck, recordTokenKey, sqlite } from '../support/sqlite.ts';
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
 
@@ -84,7 +79,7 @@ describe('no secret reaches the logs', () => {
     remember('garbage cookie', garbage);
     remember('forged token', forged);
     remember('forging key', forgedKey);
-    for (const cookie of [`pb_auth=${garbage}`, `pb_auth=${authCookieValue(forged, guests[0]!.record)}`, `${guests[1]!.cookie}; ${guests[2]!.cookie}`]) {
+    for (const cookie of [`pb_auth=${garbage}`, `pb_auth=${encodeAuthCookie(forged, guests[0]!.record)}`, `${guests[1]!.cookie}; ${guests[2]!.cookie}`]) {
       const res = await getPage(pb, '/', cookie);
       assert.equal(res.status, 200);
       assert.match(await res.text(), /id="signed-out"/);
@@ -127,13 +122,13 @@ describe('no secret reaches the logs', () => {
 
     // The signing material too: the collection's token secrets and the guests' token keys.
     for (const kind of ['authToken', 'fileToken', 'verificationToken', 'passwordResetToken', 'emailChangeToken'] as const) {
-      remember(`users ${kind} secret`, collectionSecret(pb, 'users', kind));
+      remember(`users ${kind} secret`, collectionSecret(pb.dataDir, 'users', kind));
     }
-    for (const g of guests.slice(0, 3)) remember(`token key of ${g.record.id}`, recordTokenKey(pb, 'users', g.record.id));
+    for (const g of guests.slice(0, 3)) remember(`token key of ${g.record.id}`, recordTokenKey(pb.dataDir, 'users', g.record.id));
 
     const rows = await flushedLogs(pb);
     assert.ok(rows.length > 10, `only ${rows.length} log rows: is request logging on?`);
-    const table = rows.map((r) => `${r.message} ${r.data}`).join('\n');
+    const table = rows.map((r) => `${r.message} ${r.rawData}`).join('\n');
     const stdout = pb.logs();
     const leaks: string[] = [];
     for (const [value, label] of secrets) {
@@ -176,7 +171,7 @@ describe('1,000 sign-ins at concurrency 64', () => {
     assert.equal(new Set(records.map((r) => r.email.toLowerCase())).size, records.length, 'duplicate emails');
     assert.equal(new Set(sessions.map((s) => s.id)).size, sessions.length, 'two sessions for one record');
     for (const s of sessions) {
-      const claims = jwtClaims(s.token);
+      const claims = claimsOf(s.token);
       const record = byId.get(String(claims.id));
       assert.ok(record, `token for ${claims.id}: no such guest`);
       assert.equal(claims.type, 'auth');

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startPocketBase, type PocketBaseServer } from '../support/pocketbase.ts';
 import { getSetCookie, isDeletion, postForm } from '../support/http.ts';
-import { attempt, countRows, countSignInLog, markText, report, tally } from '../support/abuse.ts';
+import { attempt, countRows, countSignInLog, report, tally } from '../support/abuse.ts';
+import { markText } from '../support/guest.ts';
 
 const PLUGIN_LINE = /^.*\[pocketpages-plugin-anonymous\] (error|warn): .*$/gm;
 

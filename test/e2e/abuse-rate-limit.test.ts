@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startPocketBase, type PocketBaseServer } from '../support/pocketbase.ts';
 import { getSetCookie, postForm } from '../support/http.ts';
-import { attempt, countGuests, countSignInLog, fromIp, markText, pool, report, tally, trustProxy, type Outcome } from '../support/abuse.ts';
+import { attempt, countGuests, countSignInLog, fromIp, pool, report, tally, trustProxy, type Outcome } from '../support/abuse.ts';
+import { markText } from '../support/guest.ts';
 
 const RATE_LIMIT_MESSAGE = /^Too many guest sign-ins from this network address\. Try again in \d+ (seconds|minutes)\.$/;
 const GLOBAL_LIMIT_MESSAGE = /^Too many guest sign-ins on this site\. Try again in \d+ (seconds|minutes)\.$/;

@@ -6,7 +6,7 @@ import jwt from 'jsonwebtoken';
 import { startPocketBase, type PocketBaseServer } from '../support/pocketbase.ts';
 import { getSetCookie, isDeletion, postForm } from '../support/http.ts';
 import { authRefresh, field, getPage, signInAsGuest } from '../support/guest.ts';
-import { authTokenKey } from '../support/sqlite.ts';
+import { signingKey } from '../support/sqlite.ts';
 
 const GUEST_EMAIL = /^anonymous-[a-z0-9]{20}@example\.com$/;
 
@@ -57,7 +57,7 @@ describe('guest sign-in through /login', () => {
 
   it("issues a token that verifies with the collection secret and the record's token key", async () => {
     const guest = await signInAsGuest(pb);
-    const key = authTokenKey(pb.dataDir, 'users', guest.record.id);
+    const key = signingKey(pb.dataDir, 'users', guest.record.id);
     const claims = jwt.verify(guest.token, key, { algorithms: ['HS256'] }) as jwt.JwtPayload;
     assert.equal(claims.type, 'auth');
     assert.equal(claims.id, guest.record.id);

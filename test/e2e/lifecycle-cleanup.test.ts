@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { startPocketBase, type PocketBaseServer } from '../support/pocketbase.ts';
 import { signInAsGuest } from '../support/guest.ts';
 import { sqlite } from '../support/sqlite.ts';
+import { logsContaining } from '../support/logs.ts';
+import { formatPocketBaseDate } from '../../src/core/keep-alive.ts';
 import {
   DAY_MS,
   createFullUser,
@@ -15,11 +17,9 @@ import {
   findRecord,
   listRecords,
   passwordToken,
-  pbDate,
   postUpgrade,
   setColumns,
   uniqueEmail,
-  waitForLog,
 } from '../support/lifecycle.ts';
 
 const CLEANUP = '/api/pocketpages-anonymous/cleanup';
@@ -32,7 +32,7 @@ interface CleanupReport {
   prunedSignInLogRows: number;
 }
 
-const daysAgo = (days: number) => pbDate(Date.now() - days * DAY_MS);
+const daysAgo = (days: number) => formatPocketBaseDate(Date.now() - days * DAY_MS);
 
 /** A guest made through /login, then aged: created and lastSeen `days` ago ('' = never seen). */
 async function agedGuest(pb: PocketBaseServer, createdDaysAgo: number, lastSeenDaysAgo: number | null): Promise<string> {
@@ -139,7 +139,7 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
   });
 
   it("logs how many guests it removed in PocketBase's logs", async () => {
-    const entries = await waitForLog(pb, 'removed 3 abandoned guest(s)');
+    const entries = await logsContaining(pb, 'removed 3 abandoned guest(s)');
     assert.equal(entries.length, 1, 'no log entry (Logs in the dashboard) about the cleanup');
     const entry = entries[0]!;
     assert.match(entry.message, /pocketpages-plugin-anonymous: removed 3 abandoned guest\(s\)/);
@@ -178,7 +178,7 @@ describe('cleanup route and cron job with the default config', () => {
     while ((await exists(pb, stale)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(await exists(pb, stale), false, `the cron job did not delete the stale guest; server output:\n${pb.logs().slice(-2000)}`);
     assert.equal(await exists(pb, fresh), true, 'the cron job deleted a fresh guest');
-    const entries = await waitForLog(pb, 'removed 1 abandoned guest(s)');
+    const entries = await logsContaining(pb, 'removed 1 abandoned guest(s)');
     assert.equal(entries.length, 1, 'the cron run logged nothing');
   });
 
@@ -255,7 +255,7 @@ describe('cleanup options from +config.js', () => {
     assert.equal(await exists(pb, last), false, 'the guest after the undeletable one was not reached');
     assert.equal(await exists(pb, locked), true);
 
-    const entries = await waitForLog(pb, 'could not delete an abandoned guest');
+    const entries = await logsContaining(pb, 'could not delete an abandoned guest');
     assert.ok(entries.some((e) => e.data.recordId === locked), `no warning names the undeletable guest: ${JSON.stringify(entries)}`);
 
     const again = await runCleanup(pb);
@@ -279,7 +279,7 @@ describe('cleanup options from +config.js', () => {
 
     const report = await runCleanup(pb);
     // On failure, show why (the plugin logs a warning per skipped collection; logs flush in batches).
-    const skipped = report.byCollection.members === 1 ? [] : (await waitForLog(pb, 'could not delete an abandoned guest', 5_000)).map((e) => `${e.data.collection}: ${e.data.error}`);
+    const skipped = report.byCollection.members === 1 ? [] : (await logsContaining(pb, 'pocketpages-plugin-anonymous: cleanup', 5_000)).map((e) => `${e.data.collection}: ${e.data.error}`);
     assert.deepEqual(
       { deleted: report.deleted, failed: report.failed, byCollection: report.byCollection },
       { deleted: 2, failed: 0, byCollection: { users: 1, members: 1 } },

@@ -7,15 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { startPocketBase, type PocketBaseServer } from '../support/pocketbase.ts';
 import { getSetCookie, isDeletion, postForm } from '../support/http.ts';
-import { authRefresh, decodeAuthCookie, getPage, signInAsGuest } from '../support/guest.ts';
+import { authRefresh, claimsOf, decodeAuthCookie, getPage, signInAsGuest } from '../support/guest.ts';
+import { formatPocketBaseDate, parsePocketBaseDate } from '../../src/core/keep-alive.ts';
 import {
   DAY_MS,
-  claimsOf,
   cookieForToken,
   createFullUser,
   forgeAuthToken,
-  parsePbDate,
-  pbDate,
   rawUser,
   setColumns,
   uniqueEmail,
@@ -157,13 +155,13 @@ describe("keep-alive: a guest's last activity (lastSeen)", () => {
     const guest = await signInAsGuest(pb);
     const row = rawUser(pb.dataDir, guest.record.id)!;
     assert.match(row.lastSeen, PB_DATE, `lastSeen ${JSON.stringify(row.lastSeen)} is not in PocketBase's date format`);
-    const seen = parsePbDate(row.lastSeen);
+    const seen = parsePocketBaseDate(row.lastSeen)!;
     assert.ok(seen >= before - 5_000 && seen <= Date.now() + 5_000, `lastSeen ${row.lastSeen} is not about now`);
   });
 
   it('is updated to now by a page view when it is old, without touching `updated`', async () => {
     const guest = await signInAsGuest(pb);
-    const old = pbDate(Date.now() - 2 * DAY_MS);
+    const old = formatPocketBaseDate(Date.now() - 2 * DAY_MS);
     setColumns(pb.dataDir, 'users', guest.record.id, { lastSeen: old });
     const updatedBefore = rawUser(pb.dataDir, guest.record.id)!.updated;
 
@@ -172,14 +170,14 @@ describe("keep-alive: a guest's last activity (lastSeen)", () => {
     const row = rawUser(pb.dataDir, guest.record.id)!;
     assert.notEqual(row.lastSeen, old, 'a page view of a guest idle for 2 days did not record activity');
     assert.match(row.lastSeen, PB_DATE, `lastSeen ${JSON.stringify(row.lastSeen)} is not in PocketBase's date format`);
-    const seen = parsePbDate(row.lastSeen);
-    assert.ok(Math.abs(seen - viewedAt) < 60_000, `lastSeen ${row.lastSeen} is not about now (${pbDate(viewedAt)})`);
+    const seen = parsePocketBaseDate(row.lastSeen)!;
+    assert.ok(Math.abs(seen - viewedAt) < 60_000, `lastSeen ${row.lastSeen} is not about now (${formatPocketBaseDate(viewedAt)})`);
     assert.equal(row.updated, updatedBefore, 'recording activity changed `updated`');
   });
 
   it('is written at most once an hour: a recent value stays identical over several views', async () => {
     const guest = await signInAsGuest(pb);
-    const recent = pbDate(Date.now() - 30 * 60 * 1000);
+    const recent = formatPocketBaseDate(Date.now() - 30 * 60 * 1000);
     setColumns(pb.dataDir, 'users', guest.record.id, { lastSeen: recent });
     for (let i = 0; i < 3; i++) {
       assert.equal((await viewHome(pb, guest.cookie)).id, guest.record.id);
@@ -189,10 +187,10 @@ describe("keep-alive: a guest's last activity (lastSeen)", () => {
 
   it('after one write, the next views within the hour do not write again', async () => {
     const guest = await signInAsGuest(pb);
-    setColumns(pb.dataDir, 'users', guest.record.id, { lastSeen: pbDate(Date.now() - 3 * 60 * 60 * 1000) });
+    setColumns(pb.dataDir, 'users', guest.record.id, { lastSeen: formatPocketBaseDate(Date.now() - 3 * 60 * 60 * 1000) });
     await viewHome(pb, guest.cookie);
     const written = rawUser(pb.dataDir, guest.record.id)!.lastSeen;
-    assert.ok(Date.now() - parsePbDate(written) < 60_000, 'the first view did not write');
+    assert.ok(Date.now() - parsePocketBaseDate(written)! < 60_000, 'the first view did not write');
     await new Promise((resolve) => setTimeout(resolve, 20));
     await viewHome(pb, guest.cookie);
     assert.equal(rawUser(pb.dataDir, guest.record.id)!.lastSeen, written, 'a second view right after rewrote lastSeen');
@@ -201,7 +199,7 @@ describe("keep-alive: a guest's last activity (lastSeen)", () => {
   it('is not written for a full user', async () => {
     const user = await createFullUser(pb);
     const token = forgeAuthToken(pb.dataDir, user, Date.now() / 1000 + 3600);
-    for (const lastSeen of ['', pbDate(Date.now() - 2 * DAY_MS)]) {
+    for (const lastSeen of ['', formatPocketBaseDate(Date.now() - 2 * DAY_MS)]) {
       setColumns(pb.dataDir, 'users', user.id, { lastSeen });
       assert.equal((await viewHome(pb, cookieForToken(token))).id, user.id);
       assert.equal(rawUser(pb.dataDir, user.id)!.lastSeen, lastSeen, `a full user's lastSeen (${JSON.stringify(lastSeen)}) was written`);

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { startPocketBase, type PocketBaseServer } from '../support/pocketbase.ts';
 import { isDeletion } from '../support/http.ts';
 import { authRefresh, signInAsGuest, type GuestSession } from '../support/guest.ts';
+import { logsContaining } from '../support/logs.ts';
 import {
   authWithPassword,
   createFullUser,
@@ -18,7 +19,6 @@ import {
   startSmtpSink,
   uniqueEmail,
   viewHome,
-  waitForLog,
   type SmtpSink,
 } from '../support/lifecycle.ts';
 
@@ -288,7 +288,7 @@ describe('upgrading with upgrade.sendVerificationEmail: true', () => {
     const record = await getRecord(pb, 'users', guest.record.id);
     assert.equal(record.email, email);
     assert.equal(record.anonymous, false);
-    const entries = await waitForLog(pb, 'sending the verification email failed');
+    const entries = await logsContaining(pb, 'sending the verification email failed');
     assert.ok(entries.some((e) => e.data.recordId === guest.record.id), `no warning names the account: ${JSON.stringify(entries)}`);
   });
 });

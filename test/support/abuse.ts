@@ -1,18 +1,15 @@
 // Helpers for the abuse e2e tests (test/e2e/abuse-*.test.ts): client IPs through PocketBase's
 // trusted-proxy setting, bursts of requests with a tally of their outcomes, reading the demo's
-// error <mark>, counting records and sign-in log rows, and forging PocketBase tokens.
+// counting records and sign-in log rows, and forging PocketBase tokens.
 //
 // All traffic goes to 127.0.0.1; "client IPs" are only X-Forwarded-For header values
 // (203.0.113.0/24 is TEST-NET-3), which PocketBase believes once trustProxy() has run.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { join } from 'node:path';
 import type { PocketBaseServer } from './pocketbase.ts';
+import { SIGN_IN_LOG_TABLE } from '../../src/core/constants.ts';
 import { sqlite } from './sqlite.ts';
 
-/** The plugin's sign-in log table (one row per guest created; see pb_migrations). */
-export const SIGN_IN_LOG_TABLE = 'pocketpages_anonymous_signins';
 
 // ---------------------------------------------------------------------------------------------
 // Client IPs
@@ -110,26 +107,6 @@ export function report(pb: PocketBaseServer, scenario: string, t: Tally, records
 }
 
 // ---------------------------------------------------------------------------------------------
-// Pages
-
-/** Minimal HTML entity decoding (what EJS's <%= %> escapes, plus numeric references). */
-export function htmlDecode(text: string): string {
-  return text
-    .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(parseInt(h, 16)))
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-/** The decoded text of the demo's `<mark id="error">`, or null when the page has none. */
-export function markText(html: string): string | null {
-  const match = /<mark id="error">([\s\S]*?)<\/mark>/.exec(html);
-  return match ? htmlDecode(match[1]!).trim() : null;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Database facts (sqlite3 CLI on the data dir)
 
 /** Rows of a collection's table (optionally filtered by a SQL condition); 0 if the table is missing. */
@@ -150,43 +127,8 @@ export function countSignInLog(pb: PocketBaseServer): number {
   return countRows(pb, SIGN_IN_LOG_TABLE);
 }
 
-/** Runs a statement against DATA/auxiliary.db (PocketBase's logs database). */
-export function auxSqlite<T = Record<string, unknown>>(dataDir: string, sql: string): T[] {
-  const out = execFileSync('sqlite3', ['-json', '-cmd', '.timeout 5000', join(dataDir, 'auxiliary.db'), sql], { encoding: 'utf8' });
-  return out.trim() ? (JSON.parse(out) as T[]) : [];
-}
-
-/** `PRAGMA integrity_check` of a database file in the data dir ('ok' when healthy). */
-export function integrityCheck(dataDir: string, file = 'data.db'): string {
-  return execFileSync('sqlite3', ['-cmd', '.timeout 5000', join(dataDir, file), 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim();
-}
-
 // ---------------------------------------------------------------------------------------------
 // Tokens
-
-export type TokenKind = 'authToken' | 'fileToken' | 'verificationToken' | 'passwordResetToken' | 'emailChangeToken';
-
-/** A collection's token secret of one kind (from `_collections.options`, hidden by the API). */
-export function collectionSecret(pb: PocketBaseServer, collection: string, kind: TokenKind): string {
-  const [row] = sqlite<{ secret: string | null }>(
-    pb.dataDir,
-    `SELECT json_extract(options, '$.${kind}.secret') AS secret FROM _collections WHERE name = '${collection.replace(/'/g, "''")}'`,
-  );
-  assert.ok(row?.secret, `no ${kind} secret for collection ${collection}`);
-  return row.secret;
-}
-
-/** A record's token key. */
-export function recordTokenKey(pb: PocketBaseServer, collection: string, id: string): string {
-  const [row] = sqlite<{ tokenKey: string }>(pb.dataDir, `SELECT tokenKey FROM [${collection}] WHERE id = '${id.replace(/'/g, "''")}'`);
-  assert.ok(row?.tokenKey, `no token key for ${collection}/${id}`);
-  return row.tokenKey;
-}
-
-/** The key PocketBase signs a record's tokens of `kind` with: the record's token key + the collection's secret. */
-export function signingKey(pb: PocketBaseServer, collection: string, id: string, kind: TokenKind): string {
-  return recordTokenKey(pb, collection, id) + collectionSecret(pb, collection, kind);
-}
 
 function b64url(data: string | Buffer): string {
   return Buffer.from(data).toString('base64url');
@@ -207,33 +149,4 @@ export function forgeJwt(payload: Record<string, unknown>, key: string, header: 
 /** Seconds since the epoch, `offset` seconds from now. */
 export function epoch(offsetSeconds = 0): number {
   return Math.floor(Date.now() / 1000) + offsetSeconds;
-}
-
-/** A pb_auth cookie value in the SDK's format (URL-encoded JSON {token, record}). */
-export function authCookieValue(token: unknown, record: unknown = {}): string {
-  return encodeURIComponent(JSON.stringify({ token, record }));
-}
-
-/** The claims of a JWT, unverified. */
-export function jwtClaims(token: string): Record<string, unknown> {
-  const part = token.split('.')[1];
-  assert.ok(part, 'not a JWT');
-  return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-/**
- * Waits until PocketBase has written its buffered logs (app and request logs go to
- * auxiliary.db in batches, every few seconds) up to now, and returns the `_logs` rows: it sends a
- * request to a unique path and polls until that request's log row appears.
- */
-export async function flushedLogs(pb: PocketBaseServer, timeoutMs = 15_000): Promise<{ level: number; message: string; data: string }[]> {
-  const marker = `/abuse-log-marker-${Date.now().toString(36)}${Math.random().toString(36).slice(2)}`;
-  await (await pb.fetch(marker)).body?.cancel();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const rows = auxSqlite<{ level: number; message: string; data: string }>(pb.dataDir, 'SELECT level, message, data FROM _logs ORDER BY rowid');
-    if (rows.some((r) => r.data.includes(marker))) return rows;
-    if (Date.now() > deadline) throw new Error(`the request log of ${marker} did not reach _logs within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }

@@ -1,6 +1,7 @@
 // Guest-flow helpers shared by the e2e tests: sign in through the demo's /login form, read the
 // pb_auth cookie, fetch pages with it.
 import assert from 'node:assert/strict';
+import jwt from 'jsonwebtoken';
 import type { PocketBaseServer } from './pocketbase.ts';
 import { getSetCookie, postForm, type PostFormOptions, type SetCookie } from './http.ts';
 
@@ -16,6 +17,26 @@ export interface GuestSession {
 /** Decodes a pb_auth cookie value (URL-encoded JSON {token, record}). */
 export function decodeAuthCookie(value: string): { token: string; record: GuestSession['record'] } {
   return JSON.parse(decodeURIComponent(value));
+}
+
+/** A pb_auth cookie value in the SDK's format (URL-encoded JSON {token, record}); any token goes. */
+export function encodeAuthCookie(token: unknown, record: unknown = {}): string {
+  return encodeURIComponent(JSON.stringify({ token, record }));
+}
+
+export interface TokenClaims {
+  id: string;
+  type: string;
+  collectionId: string;
+  refreshable?: boolean;
+  exp: number;
+}
+
+/** The claims of a JWT, unverified. */
+export function claimsOf(token: string): TokenClaims {
+  const payload = jwt.decode(token);
+  assert.ok(payload && typeof payload === 'object', `not a JWT: ${token.slice(0, 40)}…`);
+  return payload as unknown as TokenClaims;
 }
 
 /** POST /login mode=anonymous and return the session it set; asserts the redirect to /. */
@@ -44,4 +65,21 @@ export function field(html: string, id: string): string | null {
 /** auth-refresh through PocketBase's own API: 200 when the token is a live auth token. */
 export function authRefresh(pb: PocketBaseServer, collection: string, token: string): Promise<Response> {
   return fetch(`${pb.url}/api/collections/${collection}/auth-refresh`, { method: 'POST', headers: { authorization: token } });
+}
+
+/** Minimal HTML entity decoding (what EJS's <%= %> escapes, plus numeric references). */
+function htmlDecode(text: string): string {
+  return text
+    .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
+    .replace(/&#x([0-9a-f]+);/gi, (_, h: string) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The decoded text of the demo's `<mark id="error">`, or null when the page has none. */
+export function markText(html: string): string | null {
+  const match = /<mark id="error">([\s\S]*?)<\/mark>/.exec(html);
+  return match ? htmlDecode(match[1]!).trim() : null;
 }

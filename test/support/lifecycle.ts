@@ -7,8 +7,8 @@ import net from 'node:net';
 import jwt from 'jsonwebtoken';
 import type { PocketBaseServer } from './pocketbase.ts';
 import { getSetCookie, isDeletion, postForm, type PostFormOptions, type SetCookie } from './http.ts';
-import { decodeAuthCookie, field, getPage } from './guest.ts';
-import { authTokenKey, sqlite } from './sqlite.ts';
+import { decodeAuthCookie, encodeAuthCookie, field, getPage, markText } from './guest.ts';
+import { signingKey, sqlite } from './sqlite.ts';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -139,21 +139,6 @@ export async function passwordToken(pb: PocketBaseServer, identity: string, pass
 // ---------------------------------------------------------------------------------------------
 // Demo pages
 
-/** The HTML-unescaped text of `<mark id="error">`, or null when the page has none. */
-export function errorText(html: string): string | null {
-  const match = /<mark id="error">([\s\S]*?)<\/mark>/.exec(html);
-  return match ? unescapeHtml(match[1]!).trim() : null;
-}
-
-function unescapeHtml(text: string): string {
-  return text
-    .replace(/&#39;|&#x27;/g, "'")
-    .replace(/&#34;|&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
 export interface HomeView {
   status: number;
   /** null when / shows the signed-out view. */
@@ -198,7 +183,7 @@ export async function submitForm(
 ): Promise<FormResult> {
   const res = await postForm(`${pb.url}${path}`, fields, opts);
   const html = await res.text();
-  return { status: res.status, location: res.headers.get('location'), setCookie: getSetCookie(res, 'pb_auth'), html, error: errorText(html) };
+  return { status: res.status, location: res.headers.get('location'), setCookie: getSetCookie(res, 'pb_auth'), html, error: markText(html) };
 }
 
 /** POST /upgrade with the guest's cookie. */
@@ -235,27 +220,12 @@ export function sessionFrom(result: FormResult, what: string): { token: string; 
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
-export interface TokenClaims {
-  id: string;
-  type: string;
-  collectionId: string;
-  refreshable?: boolean;
-  exp: number;
-}
-
-/** The claims of a JWT, unverified. */
-export function claimsOf(token: string): TokenClaims {
-  const payload = jwt.decode(token);
-  assert.ok(payload && typeof payload === 'object', `not a JWT: ${token.slice(0, 40)}…`);
-  return payload as unknown as TokenClaims;
-}
-
 /**
  * An auth token signed with the record's real key and the claims PocketBase puts in its own
  * (`id`, `type: 'auth'`, `collectionId`, `refreshable`, `exp`), expiring at `expSeconds`.
  */
 export function forgeAuthToken(dataDir: string, record: { id: string; collectionId: string }, expSeconds: number, collection = 'users'): string {
-  const key = authTokenKey(dataDir, collection, record.id);
+  const key = signingKey(dataDir, collection, record.id);
   return jwt.sign(
     { id: record.id, type: 'auth', collectionId: record.collectionId, refreshable: true, exp: Math.floor(expSeconds) },
     key,
@@ -265,20 +235,11 @@ export function forgeAuthToken(dataDir: string, record: { id: string; collection
 
 /** A `pb_auth=...` Cookie header in the SDK's format, for a token. */
 export function cookieForToken(token: string, record: Record<string, unknown> = {}): string {
-  return `pb_auth=${encodeURIComponent(JSON.stringify({ token, record }))}`;
+  return `pb_auth=${encodeAuthCookie(token, record)}`;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Hidden and raw columns through sqlite3
-
-/** PocketBase's date format: 'YYYY-MM-DD HH:MM:SS.sssZ' (UTC). */
-export function pbDate(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ');
-}
-
-export function parsePbDate(value: string): number {
-  return Date.parse(value.replace(' ', 'T'));
-}
 
 function quote(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
@@ -305,28 +266,6 @@ export function setColumns(dataDir: string, table: string, id: string, values: R
     .map(([column, value]) => `[${column}] = ${typeof value === 'string' ? quote(value) : typeof value === 'boolean' ? Number(value) : value}`)
     .join(', ');
   sqlite(dataDir, `UPDATE [${table}] SET ${sets} WHERE id = ${quote(id)}`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// PocketBase's app logs (the dashboard's Logs, stored in auxiliary.db; written in batches)
-
-export interface LogEntry {
-  id: string;
-  level: number;
-  message: string;
-  data: Record<string, unknown>;
-  created: string;
-}
-
-/** Polls GET /api/logs until an entry's message contains `text` (logs are flushed in batches). */
-export async function waitForLog(pb: PocketBaseServer, text: string, timeoutMs = 15_000): Promise<LogEntry[]> {
-  const filter = `message ~ ${JSON.stringify(text)}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const page = await pb.apiJson<{ items: LogEntry[] }>(`/api/logs?${new URLSearchParams({ filter, perPage: '50', sort: '-created' })}`);
-    if (page.items.length > 0 || Date.now() > deadline) return page.items;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
