@@ -29,13 +29,16 @@ migrate(
     if (!users.passwordAuth.enabled) users.passwordAuth.enabled = true
     app.save(users)
 
-    app.db().newQuery(
-      `CREATE TABLE IF NOT EXISTS ${SIGN_IN_LOG} (
+    app
+      .db()
+      .newQuery(
+        `CREATE TABLE IF NOT EXISTS ${SIGN_IN_LOG} (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         ipKey TEXT NOT NULL,
         created INTEGER NOT NULL
       )`,
-    ).execute()
+      )
+      .execute()
     app.db().newQuery(`CREATE INDEX IF NOT EXISTS idx_${SIGN_IN_LOG}_ip ON ${SIGN_IN_LOG} (ipKey, created)`).execute()
     app.db().newQuery(`CREATE INDEX IF NOT EXISTS idx_${SIGN_IN_LOG}_created ON ${SIGN_IN_LOG} (created)`).execute()
   },

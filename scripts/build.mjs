@@ -8,10 +8,11 @@
 // `require('pocketpages-plugin-anonymous')` (resolved from PocketBase's working directory, the
 // repo root) find the bundles, and copies Pico's classless CSS next to the demo pages.
 // Re-run it after `npm install`, which removes those unlisted packages.
-import { build } from 'esbuild'
+
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const at = (...parts) => join(root, ...parts)

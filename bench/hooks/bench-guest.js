@@ -6,10 +6,12 @@
 /** A guest record like the plugin's: random email, ready-made bcrypt hash (no bcrypt runs), flags. */
 function newGuestRecord(users) {
   const r = new Record(users)
-  r.setEmail('anonymous-' + $security.randomStringWithAlphabet(20, 'abcdefghijklmnopqrstuvwxyz0123456789') + '@example.com')
+  r.setEmail(`anonymous-${$security.randomStringWithAlphabet(20, 'abcdefghijklmnopqrstuvwxyz0123456789')}@example.com`)
   r.setEmailVisibility(false)
   r.setVerified(false)
-  const hash = '$2a$10$' + $security.randomStringWithAlphabet(53, './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')
+  const hash =
+    '$2a$10$' +
+    $security.randomStringWithAlphabet(53, './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')
   r.setRaw('password', users.fields.getByName('password').prepareValue(r, hash))
   r.set('anonymous', true)
   r.set('lastSeen', new Date().toISOString().replace('T', ' '))
@@ -21,10 +23,17 @@ function redirectWithGuestCookie(e, users, record) {
   const value = encodeURIComponent(
     JSON.stringify({
       token: record.newAuthToken(),
-      record: { id: record.id, collectionId: users.id, collectionName: users.name, email: record.email(), verified: false, anonymous: true },
+      record: {
+        id: record.id,
+        collectionId: users.id,
+        collectionName: users.name,
+        email: record.email(),
+        verified: false,
+        anonymous: true,
+      },
     }),
   )
-  e.response.header().add('Set-Cookie', 'pb_auth=' + value + '; Path=/; Max-Age=432000; HttpOnly; SameSite=Lax')
+  e.response.header().add('Set-Cookie', `pb_auth=${value}; Path=/; Max-Age=432000; HttpOnly; SameSite=Lax`)
   return e.redirect(302, '/')
 }
 

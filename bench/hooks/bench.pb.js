@@ -26,7 +26,12 @@ routerAdd('POST', '/bench/guest-direct', (e) => {
     const perIp = Number($os.getenv('ANONYMOUS_RATE_LIMIT_PER_IP') || '30')
     globalThis.__benchAnonymousPlugin = factory(
       {},
-      { debug: false, collection: 'users', rateLimit: { perIp: perIp, global: 0 }, upgrade: { sendVerificationEmail: false } },
+      {
+        debug: false,
+        collection: 'users',
+        rateLimit: { perIp: perIp, global: 0 },
+        upgrade: { sendVerificationEmail: false },
+      },
     )
   }
   const plugin = globalThis.__benchAnonymousPlugin
@@ -34,7 +39,8 @@ routerAdd('POST', '/bench/guest-direct', (e) => {
   // The parts of PocketPages' response object a plugin may touch.
   const response = {
     cookie: () => undefined,
-    header: (name, value) => (value === undefined ? e.response.header().get(name) : e.response.header().set(name, value)),
+    header: (name, value) =>
+      value === undefined ? e.response.header().get(name) : e.response.header().set(name, value),
     redirect: (to, status) => e.redirect(status || 302, to),
     json: (status, data) => e.json(status, data),
     html: (status, data) => e.html(status, data),
@@ -60,7 +66,9 @@ routerAdd('POST', '/bench/guest-raw', (e) => {
   $app.runInTransaction((tx) => {
     const row = new DynamicModel({ count: 0, oldest: 0 })
     tx.db()
-      .newQuery('SELECT COUNT(*) AS count, COALESCE(MIN(created), 0) AS oldest FROM pocketpages_anonymous_signins WHERE ipKey = {:ipKey} AND created > {:since}')
+      .newQuery(
+        'SELECT COUNT(*) AS count, COALESCE(MIN(created), 0) AS oldest FROM pocketpages_anonymous_signins WHERE ipKey = {:ipKey} AND created > {:since}',
+      )
       .bind({ ipKey: ipKey, since: now - 3600 * 1000 })
       .one(row)
     tx.db()
@@ -100,7 +108,7 @@ routerAdd('GET', '/api/bench/verify-token', (e) => {
   const match = /(?:^|;\s*)pb_auth=([^;]+)/.exec(header)
   const token = match ? JSON.parse(decodeURIComponent(match[1])).token : ''
   const record = $app.findAuthRecordByToken(token, 'auth')
-  return e.string(200, 'verified ' + record.id)
+  return e.string(200, `verified ${record.id}`)
 })
 
 // Micro-timings inside one goja VM, no load (called a few times after the load runs, with the
@@ -116,10 +124,23 @@ routerAdd('GET', '/api/bench/micro', (e) => {
   }
   const factory = require('pocketpages-plugin-anonymous').default
   const perIp = Number($os.getenv('ANONYMOUS_RATE_LIMIT_PER_IP') || '30')
-  const options = { debug: false, collection: 'users', rateLimit: { perIp: perIp, global: 0 }, upgrade: { sendVerificationEmail: false } }
+  const options = {
+    debug: false,
+    collection: 'users',
+    rateLimit: { perIp: perIp, global: 0 },
+    upgrade: { sendVerificationEmail: false },
+  }
   const plugin = factory({}, options)
   const request = () => require(`${__hooks}/bench-guest.js`).pagesRequest(e, 'GET', '/')
-  const response = () => ({ cookie: () => undefined, header: () => undefined, redirect: () => undefined, json: () => undefined, html: () => undefined, write: () => undefined, file: () => undefined })
+  const response = () => ({
+    cookie: () => undefined,
+    header: () => undefined,
+    redirect: () => undefined,
+    json: () => undefined,
+    html: () => undefined,
+    write: () => undefined,
+    file: () => undefined,
+  })
   const header = e.request.header.get('Cookie') || ''
   const match = /(?:^|;\s*)pb_auth=([^;]+)/.exec(header)
   const token = match ? JSON.parse(decodeURIComponent(match[1])).token : ''

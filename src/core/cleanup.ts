@@ -85,5 +85,7 @@ function staleGuestFilter(app: core.App, collectionName: string, options: Resolv
   const seen = options.lastSeenField
   const byLastSeen = `(${seen} != '' && ${seen} < {:cutoff})`
   const hasCreated = !!collection.fields.getByName('created')
-  return hasCreated ? `${anon} = true && (${byLastSeen} || (${seen} = '' && created < {:cutoff}))` : `${anon} = true && ${byLastSeen}`
+  return hasCreated
+    ? `${anon} = true && (${byLastSeen} || (${seen} = '' && created < {:cutoff}))`
+    : `${anon} = true && ${byLastSeen}`
 }

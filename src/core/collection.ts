@@ -17,7 +17,11 @@ interface FieldLike {
 }
 
 /** Looks up the collection (cached by PocketBase) and checks it can hold guests; throws a coded error. */
-export function requireGuestCollection(app: core.App, collectionName: string, options: ResolvedOptions): core.Collection {
+export function requireGuestCollection(
+  app: core.App,
+  collectionName: string,
+  options: ResolvedOptions,
+): core.Collection {
   let collection: core.Collection
   try {
     collection = app.findCachedCollectionByNameOrId(collectionName)
@@ -40,18 +44,36 @@ export function requireGuestCollection(app: core.App, collectionName: string, op
   return collection
 }
 
-function requireField(collection: core.Collection, collectionName: string, fieldName: string, type: string, optionName: string): void {
+function requireField(
+  collection: core.Collection,
+  collectionName: string,
+  fieldName: string,
+  type: string,
+  optionName: string,
+): void {
   const field = findField(collection, fieldName)
   const fix = `Run the plugin's migration (it adds 'anonymous' and 'lastSeen' to 'users'), or add a non-required ${type} field '${fieldName}' to '${collectionName}' (README: "Using another collection"), or point the plugin option '${optionName}' at an existing one.`
   if (!field) {
-    throw new AnonymousAuthError(ErrorCodes.MISSING_FIELD, `Collection '${collectionName}' has no ${type} field '${fieldName}'. ${fix}`, { collection: collectionName })
+    throw new AnonymousAuthError(
+      ErrorCodes.MISSING_FIELD,
+      `Collection '${collectionName}' has no ${type} field '${fieldName}'. ${fix}`,
+      { collection: collectionName },
+    )
   }
   if (field.type() !== type) {
-    throw new AnonymousAuthError(ErrorCodes.MISSING_FIELD, `Field '${fieldName}' of collection '${collectionName}' is a ${field.type()} field; it must be a ${type} field. ${fix}`, { collection: collectionName })
+    throw new AnonymousAuthError(
+      ErrorCodes.MISSING_FIELD,
+      `Field '${fieldName}' of collection '${collectionName}' is a ${field.type()} field; it must be a ${type} field. ${fix}`,
+      { collection: collectionName },
+    )
   }
   if (field.required) {
     // A required bool rejects `false`, which is what a full account stores.
-    throw new AnonymousAuthError(ErrorCodes.MISSING_FIELD, `Field '${fieldName}' of collection '${collectionName}' must not be required. Untick "Nonempty" for it in the collection settings.`, { collection: collectionName })
+    throw new AnonymousAuthError(
+      ErrorCodes.MISSING_FIELD,
+      `Field '${fieldName}' of collection '${collectionName}' must not be required. Untick "Nonempty" for it in the collection settings.`,
+      { collection: collectionName },
+    )
   }
 }
 
@@ -71,7 +93,7 @@ const FILLED_BY_PLUGIN_OR_POCKETBASE = new Set(['id', 'password', 'tokenKey', 'e
 export function unfillableRequiredFields(collection: core.Collection, options: ResolvedOptions): string[] {
   const names: string[] = []
   for (const field of collection.fields as unknown as FieldLike[]) {
-    if (!field || !field.required) continue
+    if (!field?.required) continue
     if (FILLED_BY_PLUGIN_OR_POCKETBASE.has(field.name)) continue
     if (field.name === options.anonymousField || field.name === options.lastSeenField) continue
     if (field.type() === 'autodate') continue

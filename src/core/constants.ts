@@ -23,6 +23,3 @@ export const CLEANUP_CRON_ID = 'pocketpages-plugin-anonymous-cleanup'
 
 /** Superuser-only route that runs the cleanup once, by hand. */
 export const CLEANUP_ROUTE_PATH = '/api/pocketpages-anonymous/cleanup'
-
-
-

@@ -50,7 +50,8 @@ export function readCookieValues(cookieHeader: string | undefined | null, name: 
 export function serializeCookie(name: string, value: string, attributes: CookieAttributes): string {
   if (!isValidCookieName(name)) throw new TypeError(`Invalid cookie name "${name}"`)
   // The value is deliberately left out of this message: it may be a session token.
-  if (!COOKIE_VALUE.test(value)) throw new TypeError(`Cookie "${name}" has a value with characters not allowed in a cookie; encode it first`)
+  if (!COOKIE_VALUE.test(value))
+    throw new TypeError(`Cookie "${name}" has a value with characters not allowed in a cookie; encode it first`)
 
   const parts = [`${name}=${value}`]
   if (attributes.path !== undefined) {
@@ -62,7 +63,8 @@ export function serializeCookie(name: string, value: string, attributes: CookieA
     parts.push(`Domain=${attributes.domain}`)
   }
   if (attributes.maxAgeSeconds !== undefined) {
-    if (!Number.isInteger(attributes.maxAgeSeconds)) throw new TypeError(`Cookie Max-Age must be a whole number of seconds`)
+    if (!Number.isInteger(attributes.maxAgeSeconds))
+      throw new TypeError(`Cookie Max-Age must be a whole number of seconds`)
     parts.push(`Max-Age=${attributes.maxAgeSeconds}`)
     // Expires too, for the few clients that ignore Max-Age; Max-Age wins where both are known.
     const expires = attributes.maxAgeSeconds <= 0 ? new Date(0) : new Date(Date.now() + attributes.maxAgeSeconds * 1000)

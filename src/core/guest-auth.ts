@@ -12,9 +12,9 @@
  * - Sign-in, upgrade, merge and sign-out refuse cross-site requests (login CSRF), and sign-in
  *   is rate limited per IP, counted in the same transaction that creates the guest.
  */
-import { encodeAuthCookieValue, type CookieRecord } from './auth-cookie'
+import { type CookieRecord, encodeAuthCookieValue } from './auth-cookie'
 import { requireGuestCollection } from './collection'
-import { serializeCookie, type CookieAttributes } from './cookie'
+import { type CookieAttributes, serializeCookie } from './cookie'
 import { checkSameOrigin } from './csrf'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from './errors'
 import { createGuestRecord } from './guests'
@@ -24,10 +24,10 @@ import type { ResolvedOptions } from './options'
 import type { RandomStringFn } from './random'
 import { consumeSignInAllowance } from './rate-limit'
 import { readSession } from './session'
-import type { UnverifiedClaimsParser } from './token-claims'
 import { signInLogExists } from './startup-check'
+import type { UnverifiedClaimsParser } from './token-claims'
 import { inTransaction } from './transaction'
-import { upgradeGuest, type UpgradeInput } from './upgrade'
+import { type UpgradeInput, upgradeGuest } from './upgrade'
 
 export interface AuthData {
   token: string
@@ -94,7 +94,13 @@ export class GuestAuth {
   loadFromCookie(): void {
     if (this.record) return
     const { app, options, exchange } = this.deps
-    const session = readSession(app, exchange.header('Cookie'), options.cookie.name, options.collections, this.deps.parseClaims)
+    const session = readSession(
+      app,
+      exchange.header('Cookie'),
+      options.cookie.name,
+      options.collections,
+      this.deps.parseClaims,
+    )
     if (session.state === 'none') return
     if (session.state === 'invalid') {
       this.clearCookie()
@@ -127,10 +133,17 @@ export class GuestAuth {
 
     if (this.record) {
       // Already a guest: hand back the same guest rather than orphaning its data (as Firebase does).
-      if (this.record.getBool(options.anonymousField) && this.record.collection().name === collectionName && this.token) {
+      if (
+        this.record.getBool(options.anonymousField) &&
+        this.record.collection().name === collectionName &&
+        this.token
+      ) {
         return { token: this.token, record: this.record }
       }
-      throw new AnonymousAuthError(ErrorCodes.ALREADY_SIGNED_IN, 'You are already signed in. Sign out before continuing as a guest.')
+      throw new AnonymousAuthError(
+        ErrorCodes.ALREADY_SIGNED_IN,
+        'You are already signed in. Sign out before continuing as a guest.',
+      )
     }
 
     const collection = requireGuestCollection(app, collectionName, options)
@@ -174,7 +187,15 @@ export class GuestAuth {
         $mails.sendRecordVerification(app, record)
       } catch (error) {
         // The upgrade stands; the user can ask for another verification email.
-        app.logger().warn('pocketpages-plugin-anonymous: sending the verification email failed', 'recordId', record.id, 'error', String(error))
+        app
+          .logger()
+          .warn(
+            'pocketpages-plugin-anonymous: sending the verification email failed',
+            'recordId',
+            record.id,
+            'error',
+            String(error),
+          )
       }
     }
     this.setAuth(record, token)
@@ -185,10 +206,15 @@ export class GuestAuth {
     this.refuseCrossSite()
     const { app, options } = this.deps
     const guest = this.record
-    if (!guest) throw new AnonymousAuthError(ErrorCodes.NOT_SIGNED_IN, 'Sign in as a guest before merging it into an account.')
-    if (!this.isAnonymous(guest)) throw new AnonymousAuthError(ErrorCodes.NOT_ANONYMOUS, 'Only a guest can be merged into another account.')
+    if (!guest)
+      throw new AnonymousAuthError(ErrorCodes.NOT_SIGNED_IN, 'Sign in as a guest before merging it into an account.')
+    if (!this.isAnonymous(guest))
+      throw new AnonymousAuthError(ErrorCodes.NOT_ANONYMOUS, 'Only a guest can be merged into another account.')
     if (!into || typeof into.collection !== 'function' || !into.id) {
-      throw new AnonymousAuthError(ErrorCodes.INVALID_MERGE_TARGET, 'mergeAnonymousUser(record) needs the record of the account to merge into.')
+      throw new AnonymousAuthError(
+        ErrorCodes.INVALID_MERGE_TARGET,
+        'mergeAnonymousUser(record) needs the record of the account to merge into.',
+      )
     }
     if (!options.collections.includes(into.collection().name)) {
       throw new AnonymousAuthError(
@@ -221,7 +247,10 @@ export class GuestAuth {
       allowedOrigins: options.csrf.allowedOrigins,
     })
     if (!result.ok) {
-      throw new AnonymousAuthError(ErrorCodes.CROSS_SITE_REQUEST, `This request came from another site and was refused (${result.reason}). Submit the form from this site.`)
+      throw new AnonymousAuthError(
+        ErrorCodes.CROSS_SITE_REQUEST,
+        `This request came from another site and was refused (${result.reason}). Submit the form from this site.`,
+      )
     }
   }
 
@@ -246,7 +275,9 @@ export class GuestAuth {
   private writeCookie(token: string, record: core.Record): void {
     const value = encodeAuthCookieValue(token, cookieRecord(record, this.deps.options.anonymousField))
     const lifetimeSeconds = record.collection().authToken.duration
-    this.deps.exchange.appendSetCookie(serializeCookie(this.deps.options.cookie.name, value, this.cookieAttributes(lifetimeSeconds)))
+    this.deps.exchange.appendSetCookie(
+      serializeCookie(this.deps.options.cookie.name, value, this.cookieAttributes(lifetimeSeconds)),
+    )
     // A response that sets a session must never be stored by a shared cache.
     this.deps.exchange.setHeader('Cache-Control', 'no-store')
   }
@@ -258,16 +289,29 @@ export class GuestAuth {
   /** At most one write per interval; raw SQL so `updated` and save hooks are left alone. */
   private touchLastSeen(record: core.Record, now: number): void {
     const { app, options } = this.deps
-    if (!shouldWriteLastSeen(record.getString(options.lastSeenField), now, options.keepAlive.lastSeenWriteIntervalSeconds)) return
+    if (
+      !shouldWriteLastSeen(record.getString(options.lastSeenField), now, options.keepAlive.lastSeenWriteIntervalSeconds)
+    )
+      return
     try {
       app
         .db()
-        .newQuery(`UPDATE {{${record.collection().name}}} SET [[${options.lastSeenField}]] = {:now} WHERE [[id]] = {:id}`)
+        .newQuery(
+          `UPDATE {{${record.collection().name}}} SET [[${options.lastSeenField}]] = {:now} WHERE [[id]] = {:id}`,
+        )
         .bind({ now: formatPocketBaseDate(now), id: record.id })
         .execute()
     } catch (error) {
       // Activity tracking must never break a page view.
-      app.logger().warn('pocketpages-plugin-anonymous: could not record guest activity', 'recordId', record.id, 'error', String(error))
+      app
+        .logger()
+        .warn(
+          'pocketpages-plugin-anonymous: could not record guest activity',
+          'recordId',
+          record.id,
+          'error',
+          String(error),
+        )
     }
   }
 }

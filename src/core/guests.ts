@@ -6,12 +6,13 @@
  * no bcrypt runs and nobody can log in to it by password. The collection's own validation runs
  * on every field, so app-specific rules and hooks still apply to guests.
  */
+
+import { unfillableFieldError } from './collection'
 import { AnonymousAuthError, ErrorCodes } from './errors'
 import { fieldErrorsOf, goErrorMessage, isUniqueViolation } from './go-errors'
 import { formatPocketBaseDate } from './keep-alive'
 import type { ResolvedOptions } from './options'
-import { randomGuestEmail, unusablePasswordHash, type RandomStringFn } from './random'
-import { unfillableFieldError } from './collection'
+import { type RandomStringFn, randomGuestEmail, unusablePasswordHash } from './random'
 
 /** A clash of 103-bit random emails means a broken random source; don't loop on it forever. */
 const MAX_EMAIL_ATTEMPTS = 3

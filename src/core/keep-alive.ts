@@ -9,7 +9,12 @@
  */
 
 /** True when a token expiring at `expSeconds` has used more than `fraction` of `lifetimeSeconds`. */
-export function shouldRefreshToken(expSeconds: number, lifetimeSeconds: number, nowMs: number, fraction: number): boolean {
+export function shouldRefreshToken(
+  expSeconds: number,
+  lifetimeSeconds: number,
+  nowMs: number,
+  fraction: number,
+): boolean {
   if (lifetimeSeconds <= 0) return false
   const remainingSeconds = expSeconds - nowMs / 1000
   const usedSeconds = lifetimeSeconds - remainingSeconds

@@ -29,7 +29,10 @@ export function mergeGuestInto(
     throw new AnonymousAuthError(ErrorCodes.INVALID_MERGE_TARGET, 'A guest cannot be merged into itself.')
   }
   if (user.collection().type !== 'auth') {
-    throw new AnonymousAuthError(ErrorCodes.INVALID_MERGE_TARGET, 'mergeAnonymousUser() needs a record of an auth collection to merge into.')
+    throw new AnonymousAuthError(
+      ErrorCodes.INVALID_MERGE_TARGET,
+      'mergeAnonymousUser() needs a record of an auth collection to merge into.',
+    )
   }
   try {
     return inTransaction(app, (tx) => {
@@ -43,7 +46,7 @@ export function mergeGuestInto(
     })
   } catch (error) {
     if (isAnonymousAuthError(error)) throw error
-    const source = onMerge ? 'The onMerge hook failed' : 'Moving the guest\'s records failed'
+    const source = onMerge ? 'The onMerge hook failed' : "Moving the guest's records failed"
     throw new AnonymousAuthError(ErrorCodes.MERGE_FAILED, `${source}: ${goErrorMessage(error)}. Nothing was changed.`)
   }
 }
@@ -55,12 +58,15 @@ function reassignRelations(tx: core.App, guest: core.Record, user: core.Record):
   for (const collection of tx.findAllCollections('base', 'auth')) {
     if (!collection) continue
     for (const field of collection.fields as unknown as RelationFieldLike[]) {
-      if (!field || field.type() !== 'relation' || field.collectionId !== guestCollectionId) continue
+      if (field?.type() !== 'relation' || field.collectionId !== guestCollectionId) continue
       for (const record of findReferencing(tx, collection.name, field, guest.id)) {
         if (!record) continue
         if (field.maxSelect > 1) {
           const ids = record.getStringSlice(field.name).map((id) => (id === guest.id ? user.id : id))
-          record.set(field.name, ids.filter((id, i) => ids.indexOf(id) === i))
+          record.set(
+            field.name,
+            ids.filter((id, i) => ids.indexOf(id) === i),
+          )
         } else {
           record.set(field.name, user.id)
         }
@@ -72,12 +78,20 @@ function reassignRelations(tx: core.App, guest: core.Record, user: core.Record):
   return changed
 }
 
-function findReferencing(tx: core.App, collectionName: string, field: RelationFieldLike, id: string): (core.Record | undefined)[] {
+function findReferencing(
+  tx: core.App,
+  collectionName: string,
+  field: RelationFieldLike,
+  id: string,
+): (core.Record | undefined)[] {
   if (field.maxSelect > 1) {
     // Multiple relations are stored as a JSON array of ids.
     return tx.findAllRecords(
       collectionName,
-      $dbx.exp(`EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid([[${field.name}]]) THEN [[${field.name}]] ELSE '[]' END) WHERE json_each.value = {:id})`, { id }),
+      $dbx.exp(
+        `EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid([[${field.name}]]) THEN [[${field.name}]] ELSE '[]' END) WHERE json_each.value = {:id})`,
+        { id },
+      ),
     )
   }
   return tx.findAllRecords(collectionName, $dbx.hashExp({ [field.name]: id }))

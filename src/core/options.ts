@@ -178,11 +178,23 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       domain: cookie.domain === undefined ? undefined : str(cookie.domain, 'cookie.domain', ''),
       httpOnly: bool(cookie.httpOnly, 'cookie.httpOnly', d.cookie.httpOnly),
       sameSite: oneOf(cookie.sameSite, 'cookie.sameSite', ['Lax', 'Strict', 'None'] as const, d.cookie.sameSite),
-      secure: cookie.secure === 'auto' || cookie.secure === undefined ? 'auto' : bool(cookie.secure, 'cookie.secure', false),
+      secure:
+        cookie.secure === 'auto' || cookie.secure === undefined ? 'auto' : bool(cookie.secure, 'cookie.secure', false),
     },
     keepAlive: {
-      refreshAfterFraction: num(keepAlive.refreshAfterFraction, 'keepAlive.refreshAfterFraction', d.keepAlive.refreshAfterFraction, 0, 1),
-      lastSeenWriteIntervalSeconds: num(keepAlive.lastSeenWriteIntervalSeconds, 'keepAlive.lastSeenWriteIntervalSeconds', d.keepAlive.lastSeenWriteIntervalSeconds, 0),
+      refreshAfterFraction: num(
+        keepAlive.refreshAfterFraction,
+        'keepAlive.refreshAfterFraction',
+        d.keepAlive.refreshAfterFraction,
+        0,
+        1,
+      ),
+      lastSeenWriteIntervalSeconds: num(
+        keepAlive.lastSeenWriteIntervalSeconds,
+        'keepAlive.lastSeenWriteIntervalSeconds',
+        d.keepAlive.lastSeenWriteIntervalSeconds,
+        0,
+      ),
     },
     rateLimit: {
       perIp: int(rateLimit.perIp, 'rateLimit.perIp', d.rateLimit.perIp, 0),
@@ -194,7 +206,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       allowedOrigins: originList(csrf.allowedOrigins),
     },
     upgrade: {
-      sendVerificationEmail: bool(upgrade.sendVerificationEmail, 'upgrade.sendVerificationEmail', d.upgrade.sendVerificationEmail),
+      sendVerificationEmail: bool(
+        upgrade.sendVerificationEmail,
+        'upgrade.sendVerificationEmail',
+        d.upgrade.sendVerificationEmail,
+      ),
     },
     onMerge: (top.onMerge as ResolvedOptions['onMerge']) ?? null,
     respondWithErrorStatus: bool(top.respondWithErrorStatus, 'respondWithErrorStatus', d.respondWithErrorStatus),
@@ -209,7 +225,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 }
 
 function fail(message: string): never {
-  throw new AnonymousAuthError(ErrorCodes.INVALID_OPTIONS, `pocketpages-plugin-anonymous: invalid option in +config.js: ${message}`)
+  throw new AnonymousAuthError(
+    ErrorCodes.INVALID_OPTIONS,
+    `pocketpages-plugin-anonymous: invalid option in +config.js: ${message}`,
+  )
 }
 
 function asObject(value: unknown, label: string): Record<string, unknown> {
@@ -247,7 +266,8 @@ function nameList(value: unknown, label: string): string[] {
 
 function hostname(value: unknown, label: string, fallback: string): string {
   const s = str(value, label, fallback)
-  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(s)) fail(`${label} must be a domain name like 'example.com', got '${s}'`)
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(s))
+    fail(`${label} must be a domain name like 'example.com', got '${s}'`)
   return s.toLowerCase()
 }
 
@@ -294,7 +314,9 @@ function originList(value: unknown): string[] {
   if (!Array.isArray(value)) fail(`csrf.allowedOrigins must be an array of origins like 'https://app.example.org'`)
   return value.map((v) => {
     if (typeof v !== 'string' || !/^https?:\/\/[^/\s]+$/i.test(v)) {
-      fail(`csrf.allowedOrigins entries must look like 'https://app.example.org' (scheme and host, no path), got '${String(v)}'`)
+      fail(
+        `csrf.allowedOrigins entries must look like 'https://app.example.org' (scheme and host, no path), got '${String(v)}'`,
+      )
     }
     return v.toLowerCase()
   })

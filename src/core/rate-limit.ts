@@ -60,7 +60,9 @@ function countSince(tx: core.App, sinceMs: number, ipKey: string | null): Window
   const row = new DynamicModel({ count: 0, oldest: 0 }) as unknown as WindowCount
   const filter = ipKey === null ? '' : 'ipKey = {:ipKey} AND '
   tx.db()
-    .newQuery(`SELECT COUNT(*) AS count, COALESCE(MIN(created), 0) AS oldest FROM ${SIGN_IN_LOG_TABLE} WHERE ${filter}created > {:since}`)
+    .newQuery(
+      `SELECT COUNT(*) AS count, COALESCE(MIN(created), 0) AS oldest FROM ${SIGN_IN_LOG_TABLE} WHERE ${filter}created > {:since}`,
+    )
     .bind({ ipKey: ipKey ?? '', since: sinceMs })
     .one(row)
   return { count: Number(row.count), oldest: Number(row.oldest) }

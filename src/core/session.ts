@@ -34,7 +34,8 @@ export function readSession(
   if (!claims) return { state: 'invalid', reason: 'malformed token' }
   // Cheap refusals before PocketBase checks the signature, algorithm (HS256 only) and type.
   if (claims.type !== 'auth') return { state: 'invalid', reason: 'not an auth token' }
-  if (!isAllowedCollection(app, claims.collectionId, collections)) return { state: 'invalid', reason: 'collection not configured' }
+  if (!isAllowedCollection(app, claims.collectionId, collections))
+    return { state: 'invalid', reason: 'collection not configured' }
 
   let record: core.Record
   try {

@@ -55,7 +55,10 @@ export function signInLogExists(app: core.App): boolean {
 
 /** The email field's domain lists must let `anonymous-…@<emailDomain>` through. */
 function emailDomainProblem(collection: core.Collection, domain: string): string | null {
-  const field = collection.fields.getByName('email') as unknown as { onlyDomains?: string[]; exceptDomains?: string[] } | null
+  const field = collection.fields.getByName('email') as unknown as {
+    onlyDomains?: string[]
+    exceptDomains?: string[]
+  } | null
   if (!field) return null
   const only = [...(field.onlyDomains ?? [])].map((d) => String(d).toLowerCase())
   const except = [...(field.exceptDomains ?? [])].map((d) => String(d).toLowerCase())

@@ -21,10 +21,18 @@ export interface UpgradeInput {
   passwordConfirm: unknown
 }
 
-export function upgradeGuest(app: core.App, guest: core.Record | undefined, input: UpgradeInput, options: ResolvedOptions): core.Record {
+export function upgradeGuest(
+  app: core.App,
+  guest: core.Record | undefined,
+  input: UpgradeInput,
+  options: ResolvedOptions,
+): core.Record {
   if (!guest) throw new AnonymousAuthError(ErrorCodes.NOT_SIGNED_IN, 'Sign in as a guest before upgrading the account.')
   if (guest.getBool(options.anonymousField) !== true) {
-    throw new AnonymousAuthError(ErrorCodes.NOT_ANONYMOUS, 'Only a guest account can be upgraded; this account already has an email and password.')
+    throw new AnonymousAuthError(
+      ErrorCodes.NOT_ANONYMOUS,
+      'Only a guest account can be upgraded; this account already has an email and password.',
+    )
   }
   const { email, password } = validateInput(input)
   const collectionName = guest.collection().name
@@ -36,9 +44,13 @@ export function upgradeGuest(app: core.App, guest: core.Record | undefined, inpu
       throw new AnonymousAuthError(ErrorCodes.NOT_ANONYMOUS, 'This guest account has already been upgraded.')
     }
     if (emailTaken(tx, collectionName, email, record.id)) {
-      throw new AnonymousAuthError(ErrorCodes.EMAIL_TAKEN, 'That email is already used by another account. Sign in to it instead, or use another email.', {
-        fieldErrors: { email: 'Already in use.' },
-      })
+      throw new AnonymousAuthError(
+        ErrorCodes.EMAIL_TAKEN,
+        'That email is already used by another account. Sign in to it instead, or use another email.',
+        {
+          fieldErrors: { email: 'Already in use.' },
+        },
+      )
     }
     record.setEmail(email)
     record.setPassword(password) // the real password: hashed with the collection's bcrypt cost
@@ -61,7 +73,8 @@ function validateInput(input: UpgradeInput): { email: string; password: string }
   const confirm = typeof input.passwordConfirm === 'string' ? input.passwordConfirm : ''
   if (!email) fieldErrors.email = 'Enter an email address.'
   if (!password) fieldErrors.password = 'Enter a password.'
-  else if (utf8Length(password) > BCRYPT_MAX_BYTES) fieldErrors.password = `Use at most ${BCRYPT_MAX_BYTES} bytes (fewer characters outside ASCII).`
+  else if (utf8Length(password) > BCRYPT_MAX_BYTES)
+    fieldErrors.password = `Use at most ${BCRYPT_MAX_BYTES} bytes (fewer characters outside ASCII).`
   if (password !== confirm) fieldErrors.passwordConfirm = 'The passwords do not match.'
   if (Object.keys(fieldErrors).length > 0) {
     throw new AnonymousAuthError(ErrorCodes.VALIDATION_FAILED, describe(fieldErrors), { fieldErrors })
@@ -80,10 +93,17 @@ function emailTaken(tx: core.App, collectionName: string, email: string, ownId: 
 function validationError(error: unknown): AnonymousAuthError {
   const fieldErrors = fieldErrorsOf(error)
   if (Object.keys(fieldErrors).length === 0) {
-    return new AnonymousAuthError(ErrorCodes.VALIDATION_FAILED, `The account could not be saved: ${goErrorMessage(error)}.`)
+    return new AnonymousAuthError(
+      ErrorCodes.VALIDATION_FAILED,
+      `The account could not be saved: ${goErrorMessage(error)}.`,
+    )
   }
   if (fieldErrors.email && /unique/i.test(fieldErrors.email)) {
-    return new AnonymousAuthError(ErrorCodes.EMAIL_TAKEN, 'That email is already used by another account. Sign in to it instead, or use another email.', { fieldErrors })
+    return new AnonymousAuthError(
+      ErrorCodes.EMAIL_TAKEN,
+      'That email is already used by another account. Sign in to it instead, or use another email.',
+      { fieldErrors },
+    )
   }
   return new AnonymousAuthError(ErrorCodes.VALIDATION_FAILED, describe(fieldErrors), { fieldErrors })
 }

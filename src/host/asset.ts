@@ -7,7 +7,7 @@
  * Deliberate difference: PocketPages returns relative paths relative to a folder-name prefix;
  * this returns an absolute URL for them, which works from any page URL.
  */
-import { fingerprinted, resolveRoute, type HostRoute } from './router'
+import { fingerprinted, type HostRoute, resolveRoute } from './router'
 
 function normalize(path: string): string {
   const out: string[] = []
@@ -28,7 +28,7 @@ function staticUrl(route: HostRoute): string {
 export function assetUrl(path: string, page: HostRoute, routes: HostRoute[]): string {
   if (path.startsWith('/')) {
     const found = resolveRoute(path, routes)
-    if (!found || !found.route.isStatic || !found.route.fingerprint) return path
+    if (!found?.route.isStatic || !found.route.fingerprint) return path
     const slash = path.lastIndexOf('/')
     return `${path.slice(0, slash + 1)}${fingerprinted(path.slice(slash + 1), found.route.fingerprint)}`
   }

@@ -67,4 +67,3 @@ export function loadConfig(pagesRoot: string, globalApi: unknown): PagesConfig {
   }
   return normalizeConfig(raw, $os.getenv('DEBUG'))
 }
-

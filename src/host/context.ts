@@ -26,10 +26,20 @@ export function echoText(args: unknown[]): string {
 
 function makeMeta() {
   const meta: Record<string, string> = {}
-  return (key: string, value?: string) => (value === undefined ? meta[key] : (meta[key] = value))
+  return (key: string, value?: string) => {
+    if (value !== undefined) meta[key] = value
+    return meta[key]
+  }
 }
 
-export function makeContextApi({ request, response, route, routes, params, pagesRoot }: ContextInput): PagesRequestContext {
+export function makeContextApi({
+  request,
+  response,
+  route,
+  routes,
+  params,
+  pagesRoot,
+}: ContextInput): PagesRequestContext {
   return {
     ...globalApi,
     params: params as PagesRequestContext['params'],

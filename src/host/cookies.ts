@@ -77,7 +77,7 @@ export function serializeCookie(name: string, value: string, options: CookieSeri
     parts.push(`Path=${options.path}`)
   }
   if (options.expires !== undefined) {
-    if (!(options.expires instanceof Date) || isNaN(options.expires.getTime())) {
+    if (!(options.expires instanceof Date) || Number.isNaN(options.expires.getTime())) {
       throw new TypeError(`cookie ${name}: expires must be a valid Date`)
     }
     parts.push(`Expires=${options.expires.toUTCString()}`)

@@ -14,6 +14,7 @@
  * stock `ejs` has no hook for that, so partials are plain EJS here.
  */
 import ejs = require('ejs')
+
 import type { Plugin, PluginFactory } from '../pocketpages/types'
 import { ECHO_PRELUDE, prepareTemplate } from './ejs-source'
 import { fileExists, fileStamp, readText } from './files'

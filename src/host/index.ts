@@ -22,4 +22,4 @@ if (typeof onBootstrap !== 'undefined') {
   })
 }
 
-export { AfterBootstrapHandler, MiddlewareHandler, globalApi }
+export { AfterBootstrapHandler, globalApi, MiddlewareHandler }

@@ -9,8 +9,8 @@
  * PocketBase, as in PocketPages.
  */
 import { makeContextApi } from './context'
-import { error } from './log'
 import { errorPage } from './html'
+import { error } from './log'
 import { renderPage } from './render'
 import { makeRequest } from './request'
 import { makeResponse } from './response'
@@ -18,7 +18,10 @@ import { resolveRoute } from './router'
 import { getConfig, getRoutes, instantiatePlugins, pagesRoot } from './state'
 
 export function MiddlewareHandler(e: core.RequestEvent): void {
-  if (!e.request?.url) return e.next()
+  if (!e.request?.url) {
+    e.next()
+    return
+  }
 
   const config = getConfig()
   const routes = getRoutes()
@@ -29,12 +32,18 @@ export function MiddlewareHandler(e: core.RequestEvent): void {
   for (const plugin of plugins) plugin.onRequest?.({ request, response })
 
   const resolved = resolveRoute(request.url.pathname, routes)
-  if (!resolved) return e.next()
+  if (!resolved) {
+    e.next()
+    return
+  }
   if (e.written()) return // a plugin already answered in onRequest
 
   const { route } = resolved
   try {
-    if (route.isStatic) return response.file(route.absolutePath)
+    if (route.isStatic) {
+      response.file(route.absolutePath)
+      return
+    }
 
     // Query values first, route params over them (PocketPages merges them the same way).
     const params = { ...request.url.query, ...resolved.params }

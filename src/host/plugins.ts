@@ -42,12 +42,14 @@ export function normalizePluginEntry(entry: PluginConfigItemShortHand, load: Fac
     if (typeof fn === 'function') return { fn: fn as PluginFactory, options }
     if (typeof name === 'string') return { fn: load(name), options }
   }
-  throw new Error(`Invalid plugin config entry (${describe(entry)}): expected a package name, a factory, { fn } or { name }`)
+  throw new Error(
+    `Invalid plugin config entry (${describe(entry)}): expected a package name, a factory, { fn } or { name }`,
+  )
 }
 
 /** `require`s a plugin package by name (goja only): its default export or the module itself. */
 export function requireFactory(name: string): PluginFactory {
-  let mod: any
+  let mod: { default?: unknown } | undefined
   try {
     mod = require(name)
   } catch (e) {
@@ -58,7 +60,7 @@ export function requireFactory(name: string): PluginFactory {
   }
   const factory = mod?.default ?? mod
   if (typeof factory !== 'function') throw new Error(`Plugin package '${name}' does not export a factory function`)
-  return factory
+  return factory as PluginFactory
 }
 
 export interface PluginContext {

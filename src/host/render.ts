@@ -21,7 +21,13 @@ const defaultResponder: Plugin = {
   },
 }
 
-function runRenderers(plugins: Plugin[], api: PagesRequestContext, route: HostRoute, filePath: string, content: string): string {
+function runRenderers(
+  plugins: Plugin[],
+  api: PagesRequestContext,
+  route: HostRoute,
+  filePath: string,
+  content: string,
+): string {
   return plugins.reduce(
     (current, plugin) => plugin.onRender?.({ content: current, api, route, filePath, plugins }) ?? current,
     content,
@@ -38,19 +44,17 @@ function parseJson(content: string): { ok: true; value: unknown } | { ok: false 
   }
 }
 
-export function renderPage(
-  e: core.RequestEvent,
-  plugins: Plugin[],
-  api: PagesRequestContext,
-  route: HostRoute,
-): void {
+export function renderPage(e: core.RequestEvent, plugins: Plugin[], api: PagesRequestContext, route: HostRoute): void {
   let content = runRenderers(plugins, api, route, route.absolutePath, '')
   if (e.written()) return
 
   const contentType = api.response.header('Content-Type')
   if (!contentType || /^text\/html\b/i.test(contentType)) {
     const json = parseJson(content)
-    if (json.ok) return api.response.json(200, json.value)
+    if (json.ok) {
+      api.response.json(200, json.value)
+      return
+    }
 
     for (const layout of route.layouts) {
       const { slots, content: rest } = parseSlots(content)

@@ -12,7 +12,7 @@ export function makeResponse(e: core.RequestEvent): PagesResponse {
   return {
     file: (path: string) => e.fileFS($os.dirFS($filepath.dir(path)), $filepath.base(path)),
     write: (s: string) => {
-      e.response.write(s as any)
+      e.response.write(s)
     },
     redirect: (path: string, status = 302) => e.redirect(status, path),
     json: (status: number, data: unknown) => e.json(status, data),

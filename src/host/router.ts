@@ -56,7 +56,11 @@ export function fingerprinted(name: string, fingerprint: string): string {
  * The `+layout.*` files that wrap a page, nearest folder first, up to the root.
  * Only layouts some plugin handles count; two in one folder is an error (as in PocketPages).
  */
-export function findLayouts(relativePath: string, files: string[], handles: (relativePath: string) => boolean): string[] {
+export function findLayouts(
+  relativePath: string,
+  files: string[],
+  handles: (relativePath: string) => boolean,
+): string[] {
   const layouts: string[] = []
   for (const dir of parentDirs(relativePath)) {
     const here = files.filter((file) => {
@@ -112,9 +116,7 @@ export function buildRoutes(
       segments,
       isStatic,
       fingerprint: '',
-      layouts: isStatic
-        ? []
-        : findLayouts(relativePath, files, handles).map((layout) => `${pagesRoot}/${layout}`),
+      layouts: isStatic ? [] : findLayouts(relativePath, files, handles).map((layout) => `${pagesRoot}/${layout}`),
     })
   }
   return routes.sort(bySpecificity)
@@ -140,7 +142,10 @@ function matchRoute(route: HostRoute, parts: string[]): Record<string, string> |
     }
     const isLast = i === parts.length - 1
     const viaFingerprint =
-      isLast && route.isStatic && route.fingerprint !== '' && fingerprinted(segment.nodeName, route.fingerprint) === part
+      isLast &&
+      route.isStatic &&
+      route.fingerprint !== '' &&
+      fingerprinted(segment.nodeName, route.fingerprint) === part
     if (segment.nodeName !== part && !viaFingerprint) return null
   }
   return params

@@ -10,8 +10,7 @@ export function parseSlots(input: string): { slots: Record<string, string>; cont
   let rest = ''
   let last = 0
   const pattern = new RegExp(SLOT.source, 'g')
-  let match: RegExpExecArray | null
-  while ((match = pattern.exec(input)) !== null) {
+  for (let match = pattern.exec(input); match !== null; match = pattern.exec(input)) {
     const name = match[1]!
     const body = match[2]!.trim()
     if (body === '') continue

@@ -40,6 +40,7 @@ export function parseQuery(search: string): Record<string, any> {
     const key = decodeComponent(eq === -1 ? pair : pair.slice(0, eq))
     const value = decodeComponent(eq === -1 ? '' : pair.slice(eq + 1))
     if (key === null || value === null || key === '') continue
+    // biome-ignore lint/suspicious/noPrototypeBuiltins: goja (ES2020 runtime) has no Object.hasOwn
     if (Object.prototype.hasOwnProperty.call(query, key) || key === '__proto__') continue
     query[key] = parseJsonOr(value)
   }

@@ -6,8 +6,9 @@
  *
  *   require('pocketpages-plugin-anonymous').registerHooks()
  */
+
+import { type CleanupReport, deleteAbandonedGuests } from '../core/cleanup'
 import { CLEANUP_CRON_ID, CLEANUP_ROUTE_PATH, PLUGIN_NAME } from '../core/constants'
-import { deleteAbandonedGuests, type CleanupReport } from '../core/cleanup'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseApp } from './app'
 import { readPluginOptionsFromPagesConfig } from './pages-config'
@@ -15,7 +16,9 @@ import { readPluginOptionsFromPagesConfig } from './pages-config'
 /** Registers the start-up check, the cron job (unless `cleanup.enabled` is false) and the manual route. */
 export function registerHooks(factory: unknown): void {
   if (typeof cronAdd !== 'function' || typeof routerAdd !== 'function') {
-    throw new Error(`${PLUGIN_NAME}: call registerHooks() at the top level of a pb_hooks/*.pb.js file, not inside a handler or page.`)
+    throw new Error(
+      `${PLUGIN_NAME}: call registerHooks() at the top level of a pb_hooks/*.pb.js file, not inside a handler or page.`,
+    )
   }
   const options = readPluginOptionsFromPagesConfig(factory)
   if (!options) {
@@ -29,7 +32,9 @@ export function registerHooks(factory: unknown): void {
     require('pocketpages-plugin-anonymous').checkConfiguration()
     return result
   }
-  ;(pocketBaseApp() as unknown as { onServe(): { bindFunc(fn: (e: core.ServeEvent) => unknown): void } }).onServe().bindFunc(serveHook)
+  ;(pocketBaseApp() as unknown as { onServe(): { bindFunc(fn: (e: core.ServeEvent) => unknown): void } })
+    .onServe()
+    .bindFunc(serveHook)
   if (options.cleanup.enabled) {
     // Handlers are serialized and re-run in other VMs: no outer variables, only require().
     cronAdd(CLEANUP_CRON_ID, options.cleanup.schedule, () => {
@@ -58,7 +63,15 @@ function runCleanupWith(options: ResolvedOptions): CleanupReport {
     options,
     Date.now(),
     (message, collection, recordId) => {
-      logger.warn(`${PLUGIN_NAME}: could not delete an abandoned guest`, 'collection', collection, 'recordId', recordId, 'error', message)
+      logger.warn(
+        `${PLUGIN_NAME}: could not delete an abandoned guest`,
+        'collection',
+        collection,
+        'recordId',
+        recordId,
+        'error',
+        message,
+      )
     },
     (message, collection) => {
       logger.warn(`${PLUGIN_NAME}: cleanup ${message}`, 'collection', collection)
@@ -66,10 +79,14 @@ function runCleanupWith(options: ResolvedOptions): CleanupReport {
   )
   logger.info(
     `${PLUGIN_NAME}: removed ${report.deleted} abandoned guest(s)`,
-    'deleted', report.deleted,
-    'failed', report.failed,
-    'retentionDays', options.cleanup.retentionDays,
-    'prunedSignInLogRows', report.prunedSignInLogRows,
+    'deleted',
+    report.deleted,
+    'failed',
+    report.failed,
+    'retentionDays',
+    options.cleanup.retentionDays,
+    'prunedSignInLogRows',
+    report.prunedSignInLogRows,
   )
   return report
 }

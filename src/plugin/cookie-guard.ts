@@ -17,7 +17,11 @@ export interface ResponseHeaders {
   add(key: string, value: string): void
 }
 
-export function guardSessionCookies(response: PagesResponse, headers: () => ResponseHeaders, issued: () => readonly string[]): void {
+export function guardSessionCookies(
+  response: PagesResponse,
+  headers: () => ResponseHeaders,
+  issued: () => readonly string[],
+): void {
   const target = response as PagesResponse & { [GUARDED]?: true }
   if (target[GUARDED]) return
   const original = response.cookie

@@ -13,22 +13,28 @@ import { PLUGIN_NAME } from '../core/constants'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../core/errors'
 import { GuestAuth } from '../core/guest-auth'
 import type { AnonymousPluginOptions, ResolvedOptions } from '../core/options'
-import type { Plugin, PluginFactory, PagesRequest, PagesRequestContext } from '../pocketpages/types'
+import type { PagesRequest, PagesRequestContext, Plugin, PluginFactory } from '../pocketpages/types'
+import { pocketBaseApp } from './app'
 import { registerHooks as registerHooksFor, runCleanup } from './cleanup-job'
 import { logConfigurationProblems } from './configuration-check'
-import { readPluginOptionsFromPagesConfig } from './pages-config'
 import { contextApiFor } from './context-api'
-import { pocketBaseApp } from './app'
-import { resolveOptionsCached } from './options-cache'
 import { guardSessionCookies } from './cookie-guard'
 import { exchangeFor, isPocketBaseRoute, type PagesExchange } from './exchange'
+import { resolveOptionsCached } from './options-cache'
+import { readPluginOptionsFromPagesConfig } from './pages-config'
 
 const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) => {
   const options = resolveOptionsCached(extra)
 
   // PocketPages builds the plugin list once per request, so this instance sees one request;
   // the identity check still guards against a host that reuses instances.
-  let scope: { request: PagesRequest; auth: GuestAuth; exchange: PagesExchange; api?: PagesRequestContext; failure?: unknown } | null = null
+  let scope: {
+    request: PagesRequest
+    auth: GuestAuth
+    exchange: PagesExchange
+    api?: PagesRequestContext
+    failure?: unknown
+  } | null = null
   const scopeFor = (request: PagesRequest) => {
     if (!scope || scope.request !== request) {
       const exchange = exchangeFor(request)
@@ -42,7 +48,11 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
     onRequest: ({ request, response }) => {
       if (isPocketBaseRoute(request.url.pathname)) return
       const current = scopeFor(request)
-      guardSessionCookies(response, () => request.event.response.header(), () => current.exchange.issuedCookies)
+      guardSessionCookies(
+        response,
+        () => request.event.response.header(),
+        () => current.exchange.issuedCookies,
+      )
       try {
         current.auth.loadFromCookie()
       } catch (error) {
@@ -150,6 +160,6 @@ export function handleCleanupRequest(e: core.RequestEvent) {
   return e.json(200, report)
 }
 
-export { AnonymousAuthError, ErrorCodes, isAnonymousAuthError }
 export type { AnonymousPluginOptions }
+export { AnonymousAuthError, ErrorCodes, isAnonymousAuthError }
 export default anonymousPlugin

@@ -5,7 +5,7 @@
  * +config.js module, so nested objects and functions are the same references). A per-VM cache is
  * safe: nothing in it is shared across VMs.
  */
-import { resolveOptions, type ResolvedOptions } from '../core/options'
+import { type ResolvedOptions, resolveOptions } from '../core/options'
 
 let last: { input: Record<string, unknown>; resolved: ResolvedOptions } | null = null
 

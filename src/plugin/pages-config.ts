@@ -5,7 +5,7 @@
  * object, or a function of PocketPages' globalApi. `require` caches the module per VM.
  */
 import { PLUGIN_NAME } from '../core/constants'
-import { resolveOptions, type ResolvedOptions } from '../core/options'
+import { type ResolvedOptions, resolveOptions } from '../core/options'
 
 /** Returns the resolved options, or null when +config.js does not list the plugin. */
 export function readPluginOptionsFromPagesConfig(factory: unknown): ResolvedOptions | null {

@@ -52,7 +52,7 @@ export interface PagesResponse {
   json: (status: number, data: unknown) => void
   html: (status: number, data: string) => void
   header: (name: string, value?: string) => string | undefined
-  cookie: <T>(name: string, value: T, options?: CookieSerializeOptions) => string | void
+  cookie: <T>(name: string, value: T, options?: CookieSerializeOptions) => string | undefined
 }
 
 export interface PagesGlobalApi {

@@ -4,4 +4,3 @@ declare const console: {
   warn(...args: unknown[]): void
   error(...args: unknown[]): void
 }
-

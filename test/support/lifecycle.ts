@@ -1,51 +1,57 @@
 // Helpers for the account-lifecycle e2e tests (upgrade, merge, keep-alive, cleanup): related
 // collections and records through the superuser API, the demo's forms, forged tokens, and the
 // hidden fields (lastSeen, created) read and written with the sqlite3 CLI.
-import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import net from 'node:net';
-import jwt from 'jsonwebtoken';
-import type { PocketBaseServer } from './pocketbase.ts';
-import { getSetCookie, isDeletion, postForm, type PostFormOptions, type SetCookie } from './http.ts';
-import { decodeAuthCookie, encodeAuthCookie, field, getPage, markText } from './guest.ts';
-import { signingKey, sqlite } from './sqlite.ts';
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import net from 'node:net'
+import jwt from 'jsonwebtoken'
+import { decodeAuthCookie, encodeAuthCookie, field, getPage, markText } from './guest.ts'
+import { getSetCookie, isDeletion, type PostFormOptions, postForm, type SetCookie } from './http.ts'
+import type { PocketBaseServer } from './pocketbase.ts'
+import { signingKey, sqlite } from './sqlite.ts'
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000
 
 /** A short random lower-case id for unique emails and names. */
 export function uid(): string {
-  return randomBytes(6).toString('hex');
+  return randomBytes(6).toString('hex')
 }
 
 /** A unique email on a domain that is not the guests' example.com. */
 export function uniqueEmail(prefix = 'user'): string {
-  return `${prefix}-${uid()}@example.org`;
+  return `${prefix}-${uid()}@example.org`
 }
 
 // ---------------------------------------------------------------------------------------------
 // Collections and records through the superuser API
 
 export interface CollectionInfo {
-  id: string;
-  name: string;
+  id: string
+  name: string
 }
 
 export async function usersCollectionId(pb: PocketBaseServer): Promise<string> {
-  return (await pb.apiJson<CollectionInfo>('/api/collections/users')).id;
+  return (await pb.apiJson<CollectionInfo>('/api/collections/users')).id
 }
 
 /** The users collection's auth token lifetime in seconds. */
 export async function usersTokenDuration(pb: PocketBaseServer): Promise<number> {
-  return (await pb.apiJson<{ authToken: { duration: number } }>('/api/collections/users')).authToken.duration;
+  return (await pb.apiJson<{ authToken: { duration: number } }>('/api/collections/users')).authToken.duration
 }
 
 /** A base collection with one relation field to users (single unless maxSelect > 1) and a text field. */
 export async function createOwnedCollection(
   pb: PocketBaseServer,
   name: string,
-  relation: { field?: string; maxSelect?: number; cascadeDelete?: boolean; required?: boolean; indexes?: string[] } = {},
+  relation: {
+    field?: string
+    maxSelect?: number
+    cascadeDelete?: boolean
+    required?: boolean
+    indexes?: string[]
+  } = {},
 ): Promise<CollectionInfo> {
-  const users = await usersCollectionId(pb);
+  const users = await usersCollectionId(pb)
   return pb.apiJson<CollectionInfo>('/api/collections', {
     method: 'POST',
     body: {
@@ -64,57 +70,61 @@ export async function createOwnedCollection(
       ],
       indexes: relation.indexes ?? [],
     },
-  });
+  })
 }
 
 /** A base collection of plain text fields. */
-export async function createTextCollection(pb: PocketBaseServer, name: string, fields: string[]): Promise<CollectionInfo> {
+export async function createTextCollection(
+  pb: PocketBaseServer,
+  name: string,
+  fields: string[],
+): Promise<CollectionInfo> {
   return pb.apiJson<CollectionInfo>('/api/collections', {
     method: 'POST',
     body: { name, type: 'base', fields: fields.map((f) => ({ name: f, type: 'text' })) },
-  });
+  })
 }
 
-export type Row = Record<string, unknown> & { id: string };
+export type Row = Record<string, unknown> & { id: string }
 
 export function createRecord(pb: PocketBaseServer, collection: string, data: Record<string, unknown>): Promise<Row> {
-  return pb.apiJson<Row>(`/api/collections/${collection}/records`, { method: 'POST', body: data });
+  return pb.apiJson<Row>(`/api/collections/${collection}/records`, { method: 'POST', body: data })
 }
 
 /** The record as the superuser sees it, or null when it does not exist (404). */
 export async function findRecord(pb: PocketBaseServer, collection: string, id: string): Promise<Row | null> {
-  const res = await pb.api(`/api/collections/${collection}/records/${encodeURIComponent(id)}`);
-  const text = await res.text();
-  if (res.status === 404) return null;
-  assert.equal(res.status, 200, `GET ${collection}/${id}: HTTP ${res.status} ${text}`);
-  return JSON.parse(text) as Row;
+  const res = await pb.api(`/api/collections/${collection}/records/${encodeURIComponent(id)}`)
+  const text = await res.text()
+  if (res.status === 404) return null
+  assert.equal(res.status, 200, `GET ${collection}/${id}: HTTP ${res.status} ${text}`)
+  return JSON.parse(text) as Row
 }
 
 export async function getRecord(pb: PocketBaseServer, collection: string, id: string): Promise<Row> {
-  const record = await findRecord(pb, collection, id);
-  assert.ok(record, `${collection}/${id} does not exist`);
-  return record;
+  const record = await findRecord(pb, collection, id)
+  assert.ok(record, `${collection}/${id} does not exist`)
+  return record
 }
 
 /** Every record of a collection matching an optional filter (one page of up to 500). */
 export async function listRecords(pb: PocketBaseServer, collection: string, filter = ''): Promise<Row[]> {
-  const query = new URLSearchParams({ perPage: '500', skipTotal: '1' });
-  if (filter) query.set('filter', filter);
-  return (await pb.apiJson<{ items: Row[] }>(`/api/collections/${collection}/records?${query}`)).items;
+  const query = new URLSearchParams({ perPage: '500', skipTotal: '1' })
+  if (filter) query.set('filter', filter)
+  return (await pb.apiJson<{ items: Row[] }>(`/api/collections/${collection}/records?${query}`)).items
 }
 
 export interface FullUser {
-  id: string;
-  email: string;
-  password: string;
-  collectionId: string;
+  id: string
+  email: string
+  password: string
+  collectionId: string
 }
 
 /** A full (non-anonymous) user with a password, made through the superuser API. */
 export async function createFullUser(pb: PocketBaseServer, email = uniqueEmail('member')): Promise<FullUser> {
-  const password = `pw-${uid()}-${uid()}`;
-  const record = await createRecord(pb, 'users', { email, password, passwordConfirm: password, anonymous: false });
-  return { id: record.id, email, password, collectionId: String(record.collectionId) };
+  const password = `pw-${uid()}-${uid()}`
+  const record = await createRecord(pb, 'users', { email, password, passwordConfirm: password, anonymous: false })
+  return { id: record.id, email, password, collectionId: String(record.collectionId) }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -125,36 +135,36 @@ export function authWithPassword(pb: PocketBaseServer, identity: string, passwor
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ identity, password }),
-  });
+  })
 }
 
 /** The token of a password sign-in through PocketBase's API (asserts it succeeds). */
 export async function passwordToken(pb: PocketBaseServer, identity: string, password: string): Promise<string> {
-  const res = await authWithPassword(pb, identity, password);
-  const text = await res.text();
-  assert.equal(res.status, 200, `auth-with-password for ${identity} failed: ${text}`);
-  return (JSON.parse(text) as { token: string }).token;
+  const res = await authWithPassword(pb, identity, password)
+  const text = await res.text()
+  assert.equal(res.status, 200, `auth-with-password for ${identity} failed: ${text}`)
+  return (JSON.parse(text) as { token: string }).token
 }
 
 // ---------------------------------------------------------------------------------------------
 // Demo pages
 
 export interface HomeView {
-  status: number;
+  status: number
   /** null when / shows the signed-out view. */
-  id: string | null;
-  email: string | null;
-  anonymous: string | null;
-  signedOut: boolean;
+  id: string | null
+  email: string | null
+  anonymous: string | null
+  signedOut: boolean
   /** The pb_auth Set-Cookie of the response, if any. */
-  setCookie: SetCookie | undefined;
-  html: string;
+  setCookie: SetCookie | undefined
+  html: string
 }
 
 /** GET / with a Cookie header and read who it shows. */
 export async function viewHome(pb: PocketBaseServer, cookie?: string): Promise<HomeView> {
-  const res = await getPage(pb, '/', cookie);
-  const html = await res.text();
+  const res = await getPage(pb, '/', cookie)
+  const html = await res.text()
   return {
     status: res.status,
     id: field(html, 'user-id'),
@@ -163,16 +173,16 @@ export async function viewHome(pb: PocketBaseServer, cookie?: string): Promise<H
     signedOut: /id="signed-out"/.test(html),
     setCookie: getSetCookie(res, 'pb_auth'),
     html,
-  };
+  }
 }
 
 export interface FormResult {
-  status: number;
-  location: string | null;
-  setCookie: SetCookie | undefined;
+  status: number
+  location: string | null
+  setCookie: SetCookie | undefined
   /** The body (empty for a redirect). */
-  html: string;
-  error: string | null;
+  html: string
+  error: string | null
 }
 
 export async function submitForm(
@@ -181,9 +191,15 @@ export async function submitForm(
   fields: Record<string, string>,
   opts: PostFormOptions = {},
 ): Promise<FormResult> {
-  const res = await postForm(`${pb.url}${path}`, fields, opts);
-  const html = await res.text();
-  return { status: res.status, location: res.headers.get('location'), setCookie: getSetCookie(res, 'pb_auth'), html, error: markText(html) };
+  const res = await postForm(`${pb.url}${path}`, fields, opts)
+  const html = await res.text()
+  return {
+    status: res.status,
+    location: res.headers.get('location'),
+    setCookie: getSetCookie(res, 'pb_auth'),
+    html,
+    error: markText(html),
+  }
 }
 
 /** POST /upgrade with the guest's cookie. */
@@ -193,7 +209,7 @@ export function postUpgrade(
   fields: { email: string; password: string; passwordConfirm: string },
   opts: Omit<PostFormOptions, 'cookie'> = {},
 ): Promise<FormResult> {
-  return submitForm(pb, '/upgrade', fields, cookie === undefined ? opts : { ...opts, cookie });
+  return submitForm(pb, '/upgrade', fields, cookie === undefined ? opts : { ...opts, cookie })
 }
 
 /** POST /login mode=password (as a signed-in guest: merges the guest into that account). */
@@ -204,17 +220,29 @@ export function postPasswordLogin(
   password: string,
   opts: Omit<PostFormOptions, 'cookie'> = {},
 ): Promise<FormResult> {
-  return submitForm(pb, '/login', { mode: 'password', email, password }, cookie === undefined ? opts : { ...opts, cookie });
+  return submitForm(
+    pb,
+    '/login',
+    { mode: 'password', email, password },
+    cookie === undefined ? opts : { ...opts, cookie },
+  )
 }
 
 /** The session a successful form post set: asserts a redirect to / with a live pb_auth cookie. */
-export function sessionFrom(result: FormResult, what: string): { token: string; record: ReturnType<typeof decodeAuthCookie>['record']; cookie: string } {
-  assert.equal(result.status, 302, `${what}: expected a redirect, got ${result.status}: ${result.error ?? result.html.slice(0, 400)}`);
-  assert.equal(result.location, '/', `${what}: redirect target`);
-  assert.ok(result.setCookie, `${what}: no pb_auth cookie was set`);
-  assert.ok(!isDeletion(result.setCookie), `${what}: pb_auth was cleared instead of set`);
-  const { token, record } = decodeAuthCookie(result.setCookie.value);
-  return { token, record, cookie: `pb_auth=${result.setCookie.value}` };
+export function sessionFrom(
+  result: FormResult,
+  what: string,
+): { token: string; record: ReturnType<typeof decodeAuthCookie>['record']; cookie: string } {
+  assert.equal(
+    result.status,
+    302,
+    `${what}: expected a redirect, got ${result.status}: ${result.error ?? result.html.slice(0, 400)}`,
+  )
+  assert.equal(result.location, '/', `${what}: redirect target`)
+  assert.ok(result.setCookie, `${what}: no pb_auth cookie was set`)
+  assert.ok(!isDeletion(result.setCookie), `${what}: pb_auth was cleared instead of set`)
+  const { token, record } = decodeAuthCookie(result.setCookie.value)
+  return { token, record, cookie: `pb_auth=${result.setCookie.value}` }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,133 +252,152 @@ export function sessionFrom(result: FormResult, what: string): { token: string; 
  * An auth token signed with the record's real key and the claims PocketBase puts in its own
  * (`id`, `type: 'auth'`, `collectionId`, `refreshable`, `exp`), expiring at `expSeconds`.
  */
-export function forgeAuthToken(dataDir: string, record: { id: string; collectionId: string }, expSeconds: number, collection = 'users'): string {
-  const key = signingKey(dataDir, collection, record.id);
+export function forgeAuthToken(
+  dataDir: string,
+  record: { id: string; collectionId: string },
+  expSeconds: number,
+  collection = 'users',
+): string {
+  const key = signingKey(dataDir, collection, record.id)
   return jwt.sign(
     { id: record.id, type: 'auth', collectionId: record.collectionId, refreshable: true, exp: Math.floor(expSeconds) },
     key,
     { algorithm: 'HS256', noTimestamp: true },
-  );
+  )
 }
 
 /** A `pb_auth=...` Cookie header in the SDK's format, for a token. */
 export function cookieForToken(token: string, record: Record<string, unknown> = {}): string {
-  return `pb_auth=${encodeAuthCookie(token, record)}`;
+  return `pb_auth=${encodeAuthCookie(token, record)}`
 }
 
 // ---------------------------------------------------------------------------------------------
 // Hidden and raw columns through sqlite3
 
 function quote(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
+  return `'${value.replace(/'/g, "''")}'`
 }
 
 export interface RawUser {
-  id: string;
-  email: string;
-  anonymous: number;
-  verified: number;
-  lastSeen: string;
-  created: string;
-  updated: string;
-  tokenKey: string;
+  id: string
+  email: string
+  anonymous: number
+  verified: number
+  lastSeen: string
+  created: string
+  updated: string
+  tokenKey: string
 }
 
 export function rawUser(dataDir: string, id: string): RawUser | undefined {
-  return sqlite<RawUser>(dataDir, `SELECT id, email, anonymous, verified, lastSeen, created, updated, tokenKey FROM users WHERE id = ${quote(id)}`)[0];
+  return sqlite<RawUser>(
+    dataDir,
+    `SELECT id, email, anonymous, verified, lastSeen, created, updated, tokenKey FROM users WHERE id = ${quote(id)}`,
+  )[0]
 }
 
 /** Writes raw column values of one row (no hooks, `updated` untouched unless given). */
-export function setColumns(dataDir: string, table: string, id: string, values: Record<string, string | number | boolean>): void {
+export function setColumns(
+  dataDir: string,
+  table: string,
+  id: string,
+  values: Record<string, string | number | boolean>,
+): void {
   const sets = Object.entries(values)
-    .map(([column, value]) => `[${column}] = ${typeof value === 'string' ? quote(value) : typeof value === 'boolean' ? Number(value) : value}`)
-    .join(', ');
-  sqlite(dataDir, `UPDATE [${table}] SET ${sets} WHERE id = ${quote(id)}`);
+    .map(
+      ([column, value]) =>
+        `[${column}] = ${typeof value === 'string' ? quote(value) : typeof value === 'boolean' ? Number(value) : value}`,
+    )
+    .join(', ')
+  sqlite(dataDir, `UPDATE [${table}] SET ${sets} WHERE id = ${quote(id)}`)
 }
 
 // ---------------------------------------------------------------------------------------------
 // A minimal SMTP sink, to see the mails PocketBase sends (no TLS, no auth)
 
 export interface SinkMail {
-  from: string;
-  to: string[];
-  data: string;
+  from: string
+  to: string[]
+  data: string
 }
 
 export interface SmtpSink {
-  port: number;
-  mails: SinkMail[];
+  port: number
+  mails: SinkMail[]
   /** Resolves with the first mail to `address` (lower-case compare), or rejects after timeoutMs. */
-  waitFor(address: string, timeoutMs?: number): Promise<SinkMail>;
-  close(): Promise<void>;
+  waitFor(address: string, timeoutMs?: number): Promise<SinkMail>
+  close(): Promise<void>
 }
 
 export async function startSmtpSink(): Promise<SmtpSink> {
-  const mails: SinkMail[] = [];
-  const sockets = new Set<net.Socket>();
+  const mails: SinkMail[] = []
+  const sockets = new Set<net.Socket>()
   const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-    let buffer = '';
-    let inData = false;
-    let current: SinkMail = { from: '', to: [], data: '' };
-    const reply = (line: string) => socket.write(`${line}\r\n`);
-    reply('220 sink ESMTP');
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => {})
+    let buffer = ''
+    let inData = false
+    let current: SinkMail = { from: '', to: [], data: '' }
+    const reply = (line: string) => socket.write(`${line}\r\n`)
+    reply('220 sink ESMTP')
     socket.on('data', (chunk) => {
-      buffer += chunk.toString('utf8');
+      buffer += chunk.toString('utf8')
       for (;;) {
         if (inData) {
-          const end = buffer.indexOf('\r\n.\r\n');
-          if (end === -1) return;
-          current.data = buffer.slice(0, end);
-          buffer = buffer.slice(end + 5);
-          mails.push(current);
-          current = { from: '', to: [], data: '' };
-          inData = false;
-          reply('250 OK queued');
-          continue;
+          const end = buffer.indexOf('\r\n.\r\n')
+          if (end === -1) return
+          current.data = buffer.slice(0, end)
+          buffer = buffer.slice(end + 5)
+          mails.push(current)
+          current = { from: '', to: [], data: '' }
+          inData = false
+          reply('250 OK queued')
+          continue
         }
-        const eol = buffer.indexOf('\r\n');
-        if (eol === -1) return;
-        const line = buffer.slice(0, eol);
-        buffer = buffer.slice(eol + 2);
-        const verb = line.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO' || verb === 'HELO') reply('250 sink');
+        const eol = buffer.indexOf('\r\n')
+        if (eol === -1) return
+        const line = buffer.slice(0, eol)
+        buffer = buffer.slice(eol + 2)
+        const verb = line.slice(0, 4).toUpperCase()
+        if (verb === 'EHLO' || verb === 'HELO') reply('250 sink')
         else if (verb === 'MAIL') {
-          current.from = /<([^>]*)>/.exec(line)?.[1] ?? '';
-          reply('250 OK');
+          current.from = /<([^>]*)>/.exec(line)?.[1] ?? ''
+          reply('250 OK')
         } else if (verb === 'RCPT') {
-          current.to.push((/<([^>]*)>/.exec(line)?.[1] ?? '').toLowerCase());
-          reply('250 OK');
+          current.to.push((/<([^>]*)>/.exec(line)?.[1] ?? '').toLowerCase())
+          reply('250 OK')
         } else if (verb === 'DATA') {
-          inData = true;
-          reply('354 End data with <CR><LF>.<CR><LF>');
+          inData = true
+          reply('354 End data with <CR><LF>.<CR><LF>')
         } else if (verb === 'QUIT') {
-          reply('221 Bye');
-          socket.end();
-        } else reply('250 OK');
+          reply('221 Bye')
+          socket.end()
+        } else reply('250 OK')
       }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as net.AddressInfo).port
   return {
     port,
     mails,
     async waitFor(address, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
+      const deadline = Date.now() + timeoutMs
       for (;;) {
-        const mail = mails.find((m) => m.to.includes(address.toLowerCase()));
-        if (mail) return mail;
-        if (Date.now() > deadline) throw new Error(`no mail to ${address} within ${timeoutMs} ms (got ${mails.length} to ${mails.flatMap((m) => m.to).join(', ')})`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        const mail = mails.find((m) => m.to.includes(address.toLowerCase()))
+        if (mail) return mail
+        if (Date.now() > deadline)
+          throw new Error(
+            `no mail to ${address} within ${timeoutMs} ms (got ${mails.length} to ${mails.flatMap((m) => m.to).join(', ')})`,
+          )
+        await new Promise((resolve) => setTimeout(resolve, 50))
       }
     },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resolve())
       }),
-  };
+  }
 }

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { decodeAuthCookieToken, encodeAuthCookieValue } from '../../src/core/auth-cookie.ts'
 
-const record = { id: 'abc123', collectionId: 'pbc_1', collectionName: 'users', email: 'anonymous-x@example.com', verified: false, anonymous: true }
+const record = {
+  id: 'abc123',
+  collectionId: 'pbc_1',
+  collectionName: 'users',
+  email: 'anonymous-x@example.com',
+  verified: false,
+  anonymous: true,
+}
 
 describe('pb_auth cookie value', () => {
   it('is URL-encoded JSON in the PocketBase JS SDK format', () => {

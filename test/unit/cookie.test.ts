@@ -37,7 +37,13 @@ describe('readCookieValues', () => {
 
 describe('serializeCookie', () => {
   it('writes the flags in order', () => {
-    const header = serializeCookie('pb_auth', 'v', { path: '/', maxAgeSeconds: 60, httpOnly: true, secure: true, sameSite: 'Lax' })
+    const header = serializeCookie('pb_auth', 'v', {
+      path: '/',
+      maxAgeSeconds: 60,
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Lax',
+    })
     assert.match(header, /^pb_auth=v; Path=\/; Max-Age=60; Expires=[^;]+ GMT; HttpOnly; Secure; SameSite=Lax$/)
   })
   it('omits flags that are off', () => {

@@ -18,7 +18,11 @@ describe('checkSameOrigin (login CSRF)', () => {
     ['garbage origin', { origin: 'not a url' }, false],
     ['userinfo trick', { origin: 'http://app.test:8090@evil.test' }, false],
     ['allowed origin', { origin: 'https://partner.test', allowedOrigins: ['https://partner.test'] }, true],
-    ['allowed origin, default port spelled out', { origin: 'https://partner.test:443', allowedOrigins: ['https://partner.test'] }, true],
+    [
+      'allowed origin, default port spelled out',
+      { origin: 'https://partner.test:443', allowedOrigins: ['https://partner.test'] },
+      true,
+    ],
     ['Origin wins over a same-site Referer', { origin: 'https://evil.test', referer: 'http://app.test:8090/' }, false],
   ]
   for (const [label, input, ok] of cases) {

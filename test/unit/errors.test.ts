@@ -31,7 +31,10 @@ describe('PocketBase validation errors', () => {
     assert.equal(goErrorMessage(error).startsWith('email:'), true)
   })
   it('splits per field', () => {
-    assert.deepEqual(fieldErrorsOf(error), { email: 'Value must be unique', password: 'Must be at least 8 character(s)' })
+    assert.deepEqual(fieldErrorsOf(error), {
+      email: 'Value must be unique',
+      password: 'Must be at least 8 character(s)',
+    })
   })
   it('spots a unique violation on a field', () => {
     assert.equal(isUniqueViolation(error, 'email'), true)

@@ -7,7 +7,8 @@ import { ECHO_PRELUDE, prepareTemplate, rewriteScriptServer } from '../../src/ho
 const ejs = createRequire(import.meta.url)('ejs') as {
   compile(template: string, options?: object): (data: object) => string
 }
-const render = (template: string, api: Record<string, unknown>) => ejs.compile(prepareTemplate(template))({ ...api, api })
+const render = (template: string, api: Record<string, unknown>) =>
+  ejs.compile(prepareTemplate(template))({ ...api, api })
 
 describe('rewriteScriptServer', () => {
   it('turns <script server> blocks into EJS scriptlets', () => {
@@ -57,6 +58,9 @@ describe('templates rendered with the real ejs', () => {
   })
 
   it('reports errors with the template line, not the prelude', () => {
-    assert.throws(() => render('ok\n<% missingFn() %>', {}), (e: Error) => /missingFn/.test(e.message) && /ejs:2/.test(e.message))
+    assert.throws(
+      () => render('ok\n<% missingFn() %>', {}),
+      (e: Error) => /missingFn/.test(e.message) && /ejs:2/.test(e.message),
+    )
   })
 })

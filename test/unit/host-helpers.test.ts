@@ -5,8 +5,8 @@ import { echoText } from '../../src/host/context.ts'
 import { errorPage, escapeHtml } from '../../src/host/html.ts'
 import { formatLogArgs } from '../../src/host/log.ts'
 import { buildRoutes } from '../../src/host/router.ts'
-import { parseSlots } from '../../src/host/slots.ts'
 import path from '../../src/host/shims/path.ts'
+import { parseSlots } from '../../src/host/slots.ts'
 
 describe('parseSlots', () => {
   it('returns plain content when there are no slots', () => {
@@ -27,7 +27,9 @@ describe('parseSlots', () => {
 })
 
 describe('assetUrl', () => {
-  const routes = buildRoutes('/p', ['blog/index.ejs', 'blog/style.css', 'assets/app.css', 'index.ejs'], (f) => f.endsWith('.ejs'))
+  const routes = buildRoutes('/p', ['blog/index.ejs', 'blog/style.css', 'assets/app.css', 'index.ejs'], (f) =>
+    f.endsWith('.ejs'),
+  )
   for (const r of routes) if (r.isStatic) r.fingerprint = 'fp'
   const blog = routes.find((r) => r.relativePath === 'blog/index.ejs')!
 

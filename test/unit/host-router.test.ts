@@ -37,10 +37,16 @@ describe('isRoutable', () => {
 
 describe('buildRoutes', () => {
   it('keeps only routable files', () => {
-    assert.deepEqual(
-      routes.map((r) => r.relativePath).sort(),
-      ['(marketing)/pricing.ejs', 'about.ejs', 'assets/app.css', 'blog/[slug].ejs', 'blog/index.ejs', 'blog/new.ejs', 'index.ejs', 'products/[id]/edit.ejs'],
-    )
+    assert.deepEqual(routes.map((r) => r.relativePath).sort(), [
+      '(marketing)/pricing.ejs',
+      'about.ejs',
+      'assets/app.css',
+      'blog/[slug].ejs',
+      'blog/index.ejs',
+      'blog/new.ejs',
+      'index.ejs',
+      'products/[id]/edit.ejs',
+    ])
   })
 
   it('marks files no plugin handles as static and keeps their extension', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseQuery, parseUrl, stringifyQuery } from '../../src/host/url.ts'
 import { stringify } from '../../src/host/stringify.ts'
+import { parseQuery, parseUrl, stringifyQuery } from '../../src/host/url.ts'
 
 describe('parseUrl', () => {
   it('splits an absolute URL', () => {

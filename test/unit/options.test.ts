@@ -28,19 +28,25 @@ describe('resolveOptions', () => {
     assert.equal(options.rateLimit.windowSeconds, 3600)
   })
   it('lower-cases the email domain and allowed origins', () => {
-    const options = resolveOptions({ emailDomain: 'Guests.Example.ORG', csrf: { allowedOrigins: ['https://App.Test'] } })
+    const options = resolveOptions({
+      emailDomain: 'Guests.Example.ORG',
+      csrf: { allowedOrigins: ['https://App.Test'] },
+    })
     assert.equal(options.emailDomain, 'guests.example.org')
     assert.deepEqual(options.csrf.allowedOrigins, ['https://app.test'])
   })
-  it('names a misspelt key and the known ones', () => invalid({ colection: 'users' }, /unknown key 'colection'.*collection/))
+  it('names a misspelt key and the known ones', () =>
+    invalid({ colection: 'users' }, /unknown key 'colection'.*collection/))
   it('names a misspelt nested key', () => invalid({ cookie: { samesite: 'Lax' } }, /unknown key 'samesite' in cookie/))
-  it('refuses collections without the default collection', () => invalid({ collection: 'a', collections: ['b'] }, /must include/))
+  it('refuses collections without the default collection', () =>
+    invalid({ collection: 'a', collections: ['b'] }, /must include/))
   it('refuses a bad collection name', () => invalid({ collection: 'users; DROP' }, /collection must be/))
   it('refuses a bad sameSite', () => invalid({ cookie: { sameSite: 'lax' } }, /cookie.sameSite must be one of/))
   it('refuses a negative rate limit', () => invalid({ rateLimit: { perIp: -1 } }, /rateLimit.perIp/))
   it('refuses a fractional batch size', () => invalid({ cleanup: { batchSize: 2.5 } }, /whole number/))
   it('refuses a refresh fraction above 1', () => invalid({ keepAlive: { refreshAfterFraction: 2 } }, /between 0 and 1/))
-  it('refuses an origin with a path', () => invalid({ csrf: { allowedOrigins: ['https://a.test/x'] } }, /allowedOrigins/))
+  it('refuses an origin with a path', () =>
+    invalid({ csrf: { allowedOrigins: ['https://a.test/x'] } }, /allowedOrigins/))
   it('refuses a non-function onMerge', () => invalid({ onMerge: 'move' }, /onMerge must be a function/))
   it('refuses an email domain with no dot', () => invalid({ emailDomain: 'localhost' }, /emailDomain/))
   it('accepts an onMerge function', () => {

@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { EMAIL_RANDOM_LENGTH, randomGuestEmail, unusablePasswordHash, type RandomStringFn } from '../../src/core/random.ts'
+import {
+  EMAIL_RANDOM_LENGTH,
+  type RandomStringFn,
+  randomGuestEmail,
+  unusablePasswordHash,
+} from '../../src/core/random.ts'
 
 /** Stand-in for $security.randomStringWithAlphabet, backed by Node's CSPRNG. */
-const random: RandomStringFn = (length, alphabet) => Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('')
+const random: RandomStringFn = (length, alphabet) =>
+  Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('')
 
 describe('randomGuestEmail', () => {
   it('has the documented shape', () => {
@@ -15,7 +21,14 @@ describe('randomGuestEmail', () => {
   })
   it('asks the generator for lower-case letters and digits only', () => {
     let seen = ''
-    randomGuestEmail((length, alphabet) => ((seen = alphabet), 'x'.repeat(length)), 'p-', 'd.test')
+    randomGuestEmail(
+      (length, alphabet) => {
+        seen = alphabet
+        return 'x'.repeat(length)
+      },
+      'p-',
+      'd.test',
+    )
     assert.equal(seen, 'abcdefghijklmnopqrstuvwxyz0123456789')
   })
   it('does not repeat across many draws', () => {

@@ -1,40 +1,41 @@
 // The README's option table must say exactly what the code does (documented defaults drift).
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
-import { DEFAULT_OPTIONS } from '../../src/core/options.ts';
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { describe, it } from 'node:test'
+import { DEFAULT_OPTIONS } from '../../src/core/options.ts'
 
-const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-const section = readme.slice(readme.indexOf('## Options'), readme.indexOf('## The cookie'));
-const rows = [...section.matchAll(/^\| `([A-Za-z.]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const);
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+const section = readme.slice(readme.indexOf('## Options'), readme.indexOf('## The cookie'))
+const rows = [...section.matchAll(/^\| `([A-Za-z.]+)` +\| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const)
 
 /** DEFAULT_OPTIONS flattened to dotted paths. */
 function flatten(value: Record<string, unknown>, prefix = ''): Map<string, unknown> {
-  const out = new Map<string, unknown>();
+  const out = new Map<string, unknown>()
   for (const [key, v] of Object.entries(value)) {
-    if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, w] of flatten(v as Record<string, unknown>, `${prefix}${key}.`)) out.set(k, w);
-    else out.set(`${prefix}${key}`, v);
+    if (v && typeof v === 'object' && !Array.isArray(v))
+      for (const [k, w] of flatten(v as Record<string, unknown>, `${prefix}${key}.`)) out.set(k, w)
+    else out.set(`${prefix}${key}`, v)
   }
-  return out;
+  return out
 }
 
 /** Reads a README default: a backticked JS literal, `[collection]`, or "none". */
 function documented(text: string): unknown {
-  if (text === 'none') return null;
-  if (text === '`[collection]`') return [DEFAULT_OPTIONS.collection];
-  const literal = /^`(.*)`$/.exec(text);
-  assert.ok(literal, `README default ${text} is not a backticked literal`);
-  return JSON.parse(literal[1]!.replace(/'/g, '"'));
+  if (text === 'none') return null
+  if (text === '`[collection]`') return [DEFAULT_OPTIONS.collection]
+  const literal = /^`(.*)`$/.exec(text)
+  assert.ok(literal, `README default ${text} is not a backticked literal`)
+  return JSON.parse(literal[1]!.replace(/'/g, '"'))
 }
 
 describe('README option table', () => {
-  const code = flatten(DEFAULT_OPTIONS as unknown as Record<string, unknown>);
+  const code = flatten(DEFAULT_OPTIONS as unknown as Record<string, unknown>)
   it('lists every option the code has, and no other', () => {
-    assert.deepEqual(rows.map(([name]) => name).sort(), [...code.keys()].sort());
-  });
+    assert.deepEqual(rows.map(([name]) => name).sort(), [...code.keys()].sort())
+  })
   for (const [name, text] of rows) {
     it(`documents the real default of ${name}`, () => {
-      assert.deepEqual(documented(text), code.get(name) ?? null);
-    });
+      assert.deepEqual(documented(text), code.get(name) ?? null)
+    })
   }
-});
+})

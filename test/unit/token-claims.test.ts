@@ -20,7 +20,12 @@ describe('readTokenClaims', () => {
     assert.ok(result.exp > Date.now() / 1000)
   })
   it('returns null when the parser throws', () => {
-    assert.equal(readTokenClaims('a.b.c', () => { throw new Error('bad') }), null)
+    assert.equal(
+      readTokenClaims('a.b.c', () => {
+        throw new Error('bad')
+      }),
+      null,
+    )
   })
   it('reports other token types (file, verification, ...)', () => {
     const token = jwt.sign({ ...claims, type: 'file', exp: 9999999999 }, 'k')
