@@ -14,7 +14,7 @@ module.exports = (api) => {
         name: 'pocketpages-plugin-anonymous',
         collection: 'users',
         rateLimit: {
-          perIp: number('ANONYMOUS_RATE_LIMIT_PER_IP', 30),
+          perNetwork: number('ANONYMOUS_RATE_LIMIT_PER_IP', 30),
           global: number('ANONYMOUS_RATE_LIMIT_GLOBAL', 0),
         },
         // The demo runs without an SMTP server; a real app may turn this on.

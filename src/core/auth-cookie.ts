@@ -45,3 +45,20 @@ export function decodeAuthCookieToken(rawValue: string): string | null {
   if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null
   return token
 }
+
+/**
+ * The token in a session cookie value as handed to `response.cookie()` by page code or another
+ * plugin: an object `{ token }`, its JSON, or the URL-encoded JSON. Null when there is none.
+ */
+export function tokenFromCookieValue(value: unknown): string | null {
+  if (value && typeof value === 'object') {
+    const token = (value as { token?: unknown }).token
+    return typeof token === 'string' && token.length > 0 && token.length <= MAX_TOKEN_LENGTH ? token : null
+  }
+  if (typeof value !== 'string') return null
+  try {
+    return tokenFromCookieValue(JSON.parse(value))
+  } catch {
+    return decodeAuthCookieToken(value)
+  }
+}

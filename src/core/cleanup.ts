@@ -2,90 +2,80 @@
  * Deleting abandoned guests.
  *
  * Policy: a guest whose last activity (or, if never recorded, creation) is older than
- * `retentionDays` is deleted, like Firebase's 30-day default. Full accounts are never touched
- * (the query requires the anonymous flag). Deletion goes through `app.delete`, so PocketBase's
- * cascade rules and delete hooks apply to the guest's data. Work is split into small batches,
- * each delete its own short transaction, so page requests never wait behind one long write.
+ * `retentionDays` is deleted, like Firebase's 30-day default; a signed-out guest (last activity at
+ * the epoch) goes at the next run. Only guests by guest-identity.ts are deleted: the query selects
+ * flagged records, and each one's password marker is checked again before it goes, so a full
+ * account is never touched. Deletion goes through PocketBase, so cascade rules and delete hooks
+ * apply to the guest's data. Each deletion is its own short transaction, so page requests never
+ * wait behind one long write. Expired rate-limit counters are pruned too.
  */
-import { formatPocketBaseDate } from './keep-alive'
+import { PLUGIN_NAME } from './constants'
+import { DAY_MS, formatPocketBaseDate } from './dates'
+import { isGuestRecord } from './guest-identity'
 import type { ResolvedOptions } from './options'
-import { pruneSignInLog } from './rate-limit'
+import type { AuthRecord, Backend } from './ports'
 
 export interface CleanupReport {
   deleted: number
   failed: number
+  /** Flagged records that are not guests (a superuser set their flag): left alone. */
+  skipped: number
   byCollection: Record<string, number>
-  prunedSignInLogRows: number
+  prunedCounters: number
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000
+type CleanupOptions = Pick<ResolvedOptions, 'collections' | 'anonymousField' | 'lastSeenField' | 'cleanup'>
 
-export function deleteAbandonedGuests(
-  app: core.App,
-  options: ResolvedOptions,
-  nowMs: number,
-  logFailure: (message: string, collection: string, recordId: string) => void,
-  logSkip: (message: string, collection: string) => void,
-): CleanupReport {
-  const report: CleanupReport = { deleted: 0, failed: 0, byCollection: {}, prunedSignInLogRows: 0 }
+export function deleteAbandonedGuests(backend: Backend, options: CleanupOptions, nowMs: number): CleanupReport {
+  const report: CleanupReport = { deleted: 0, failed: 0, skipped: 0, byCollection: {}, prunedCounters: 0 }
   const cutoff = formatPocketBaseDate(nowMs - options.cleanup.retentionDays * DAY_MS)
+  const fields = { anonymous: options.anonymousField, lastSeen: options.lastSeenField }
 
   for (const collectionName of options.collections) {
-    let deletedHere = 0
-    let failedHere = 0
-    const filter = staleGuestFilter(app, collectionName, options)
-    if (!filter) {
-      logSkip(`collection '${collectionName}' was skipped: it does not exist`, collectionName)
-      report.byCollection[collectionName] = 0
+    report.byCollection[collectionName] = 0
+    const collection = backend.findCollection(collectionName)
+    if (!collection) {
+      backend.log.warn(`${PLUGIN_NAME}: cleanup skipped collection '${collectionName}': it does not exist`)
       continue
     }
+    // Records that stay (failed or not guests) still match the query: skip past them.
+    let passedOver = 0
     while (report.deleted < options.cleanup.maxPerRun) {
       const limit = Math.min(options.cleanup.batchSize, options.cleanup.maxPerRun - report.deleted)
-      let batch: (core.Record | undefined)[]
+      let batch: AuthRecord[]
       try {
-        // Records that failed to delete still match; skip past them with the offset.
-        batch = app.findRecordsByFilter(collectionName, filter, options.lastSeenField, limit, failedHere, { cutoff })
+        batch = backend.findStaleGuests(collection, fields, cutoff, limit, passedOver)
       } catch (error) {
-        logSkip(`collection '${collectionName}' was skipped: ${String(error)}`, collectionName)
+        backend.log.warn(`${PLUGIN_NAME}: cleanup skipped collection '${collectionName}'`, 'error', String(error))
         break
       }
       for (const record of batch) {
-        if (!record) continue
+        if (!isGuestRecord(backend, record, options.anonymousField)) {
+          passedOver++
+          report.skipped++
+          continue
+        }
         try {
-          app.delete(record)
-          deletedHere++
+          backend.delete(record)
           report.deleted++
+          report.byCollection[collectionName]!++
         } catch (error) {
-          failedHere++
+          passedOver++
           report.failed++
-          logFailure(String(error), collectionName, record.id)
+          backend.log.warn(
+            `${PLUGIN_NAME}: could not delete an abandoned guest`,
+            'collection',
+            collectionName,
+            'recordId',
+            record.id,
+            'error',
+            String(error),
+          )
         }
       }
       if (batch.length < limit) break
     }
-    report.byCollection[collectionName] = deletedHere
   }
-  report.prunedSignInLogRows = pruneSignInLog(app, options.rateLimit.windowSeconds, nowMs)
+  report.prunedCounters = backend.counters.prune(nowMs)
   return report
-}
-
-/**
- * Guests whose last activity is older than the cutoff. Guests get `lastSeen` when created; a
- * guest without one (created before the field existed) falls back to `created`, where the
- * collection has that field (auth collections made through the API since 0.23 may not).
- */
-function staleGuestFilter(app: core.App, collectionName: string, options: ResolvedOptions): string | null {
-  let collection: core.Collection
-  try {
-    collection = app.findCachedCollectionByNameOrId(collectionName)
-  } catch {
-    return null
-  }
-  const anon = options.anonymousField
-  const seen = options.lastSeenField
-  const byLastSeen = `(${seen} != '' && ${seen} < {:cutoff})`
-  const hasCreated = !!collection.fields.getByName('created')
-  return hasCreated
-    ? `${anon} = true && (${byLastSeen} || (${seen} = '' && created < {:cutoff}))`
-    : `${anon} = true && ${byLastSeen}`
 }

@@ -6,26 +6,18 @@
  */
 import { AnonymousAuthError, ErrorCodes } from './errors'
 import type { ResolvedOptions } from './options'
+import { type Backend, type CollectionInfo, fieldSettings } from './ports'
 
-interface FieldLike {
-  name: string
-  type(): string
-  required?: boolean
-  hidden?: boolean
-  system?: boolean
-  autogeneratePattern?: string
-}
+type FieldOptions = Pick<ResolvedOptions, 'anonymousField' | 'lastSeenField'>
 
-/** Looks up the collection (cached by PocketBase) and checks it can hold guests; throws a coded error. */
+/** The collection, checked to hold guests; throws a coded error naming the fix. */
 export function requireGuestCollection(
-  app: core.App,
+  backend: Backend,
   collectionName: string,
-  options: ResolvedOptions,
-): core.Collection {
-  let collection: core.Collection
-  try {
-    collection = app.findCachedCollectionByNameOrId(collectionName)
-  } catch {
+  options: FieldOptions,
+): CollectionInfo {
+  const collection = backend.findCollection(collectionName)
+  if (!collection) {
     throw new AnonymousAuthError(
       ErrorCodes.COLLECTION_NOT_FOUND,
       `Collection '${collectionName}' does not exist. Create it as an auth collection, or set the plugin option 'collection' in pb_hooks/pages/+config.js to an existing auth collection.`,
@@ -39,47 +31,61 @@ export function requireGuestCollection(
       { collection: collectionName },
     )
   }
-  requireField(collection, collectionName, options.anonymousField, 'bool', 'anonymousField')
-  requireField(collection, collectionName, options.lastSeenField, 'date', 'lastSeenField')
+  requireField(collection, options.anonymousField, 'bool', 'anonymousField')
+  requireField(collection, options.lastSeenField, 'date', 'lastSeenField')
   return collection
 }
 
-function requireField(
-  collection: core.Collection,
-  collectionName: string,
-  fieldName: string,
-  type: string,
-  optionName: string,
-): void {
-  const field = findField(collection, fieldName)
-  const fix = `Run the plugin's migration (it adds 'anonymous' and 'lastSeen' to 'users'), or add a non-required ${type} field '${fieldName}' to '${collectionName}' (README: "Using another collection"), or point the plugin option '${optionName}' at an existing one.`
+function requireField(collection: CollectionInfo, fieldName: string, type: string, optionName: string): void {
+  const field = collection.fields.getByName(fieldName)
+  const where = `collection '${collection.name}'`
+  const fix = `Run the plugin's migrations (they add hidden 'anonymous' and 'lastSeen' fields to 'users'), or add a hidden, non-required ${type} field '${fieldName}' to '${collection.name}' (README: "Using another collection"), or point the plugin option '${optionName}' at an existing one.`
   if (!field) {
     throw new AnonymousAuthError(
       ErrorCodes.MISSING_FIELD,
-      `Collection '${collectionName}' has no ${type} field '${fieldName}'. ${fix}`,
-      { collection: collectionName },
+      `Collection '${collection.name}' has no ${type} field '${fieldName}'. ${fix}`,
+      {
+        collection: collection.name,
+      },
     )
   }
   if (field.type() !== type) {
     throw new AnonymousAuthError(
       ErrorCodes.MISSING_FIELD,
-      `Field '${fieldName}' of collection '${collectionName}' is a ${field.type()} field; it must be a ${type} field. ${fix}`,
-      { collection: collectionName },
+      `Field '${fieldName}' of ${where} is a ${field.type()} field; it must be a ${type} field. ${fix}`,
+      { collection: collection.name },
     )
   }
-  if (field.required) {
+  const settings = fieldSettings(field)
+  if (settings.required) {
     // A required bool rejects `false`, which is what a full account stores.
     throw new AnonymousAuthError(
       ErrorCodes.MISSING_FIELD,
-      `Field '${fieldName}' of collection '${collectionName}' must not be required. Untick "Nonempty" for it in the collection settings.`,
-      { collection: collectionName },
+      `Field '${fieldName}' of ${where} must not be required. Untick "Nonempty" for it in the collection settings.`,
+      { collection: collection.name },
+    )
+  }
+  if (!settings.hidden) {
+    // A visible field is writable by its owner through the record API: a guest could say it is not one.
+    throw new AnonymousAuthError(
+      ErrorCodes.UNPROTECTED_FIELD,
+      `Field '${fieldName}' of ${where} is not hidden, so users can change it through PocketBase's record API. Tick "Hidden" for it in the collection settings (the plugin's migrations do this for 'users').`,
+      { collection: collection.name },
     )
   }
 }
 
-function findField(collection: core.Collection, fieldName: string): FieldLike | null {
-  const field = collection.fields.getByName(fieldName) as unknown as FieldLike | null | undefined
-  return field ? field : null
+/** The password field's settings (PocketBase's defaults where unset). */
+export function passwordRules(collection: CollectionInfo): { min: number; max: number; pattern: string; cost: number } {
+  const field = collection.fields.getByName('password')
+  const settings = field ? fieldSettings(field) : {}
+  return {
+    // PocketBase's password field: min 0 means no minimum, max 0 means its default of 71.
+    min: settings.min ?? 0,
+    max: settings.max && settings.max > 0 ? settings.max : 71,
+    pattern: settings.pattern ?? '',
+    cost: settings.cost ?? 0,
+  }
 }
 
 /** Fields every auth record has and the plugin fills (or PocketBase fills) itself. */
@@ -90,15 +96,19 @@ const FILLED_BY_PLUGIN_OR_POCKETBASE = new Set(['id', 'password', 'tokenKey', 'e
  * autogenerate pattern. A hook may still fill them, so at start-up this is a warning; at
  * sign-in the save error decides.
  */
-export function unfillableRequiredFields(collection: core.Collection, options: ResolvedOptions): string[] {
+export function unfillableRequiredFields(
+  backend: Backend,
+  collection: CollectionInfo,
+  options: FieldOptions,
+): string[] {
   const names: string[] = []
-  for (const field of collection.fields as unknown as FieldLike[]) {
-    if (!field?.required) continue
-    if (FILLED_BY_PLUGIN_OR_POCKETBASE.has(field.name)) continue
-    if (field.name === options.anonymousField || field.name === options.lastSeenField) continue
-    if (field.type() === 'autodate') continue
-    if (field.autogeneratePattern) continue
-    names.push(field.name)
+  for (const field of backend.fieldsOf(collection)) {
+    const settings = fieldSettings(field)
+    const name = settings.name ?? ''
+    if (!settings.required || FILLED_BY_PLUGIN_OR_POCKETBASE.has(name)) continue
+    if (name === options.anonymousField || name === options.lastSeenField) continue
+    if (field.type() === 'autodate' || settings.autogeneratePattern) continue
+    names.push(name)
   }
   return names
 }

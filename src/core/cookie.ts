@@ -1,11 +1,13 @@
 /**
- * Cookie header parsing and Set-Cookie serialization.
+ * Cookie reading and Set-Cookie writing.
  *
- * Policy: parsing client input never throws. It returns every value sent under a name, so the
- * caller can refuse ambiguity (two `pb_auth` cookies is a cookie-tossing attempt, not a choice
- * to make silently). Serializing throws only on programmer error (a bad name or attribute), and
- * its messages never echo the cookie value: for a session cookie that value is a secret.
+ * Policy: reading client input never throws, and returns EVERY value sent under a name, across
+ * every Cookie header line (HTTP/2 sends one line per cookie; a client may send several lines), so
+ * the caller can refuse ambiguity: two `pb_auth` cookies is a cookie-tossing attempt, not a choice
+ * to make silently. (The `cookie` package's parser keeps only the first value, which is why reading
+ * is done here.) Writing uses the `cookie` package; a bad name or attribute is a programmer error.
  */
+import { serialize } from 'cookie'
 
 export interface CookieAttributes {
   path?: string
@@ -18,60 +20,48 @@ export interface CookieAttributes {
 
 /** RFC 6265 token characters: what a cookie name may contain. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
-/** cookie-octet: printable ASCII minus space, DQUOTE, comma, semicolon and backslash. */
-const COOKIE_VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/
-/** Path and Domain attribute values: printable ASCII without semicolons. */
-const ATTRIBUTE_VALUE = /^[\x20-\x3A\x3C-\x7E]+$/
 
-/** True for a name a cookie may have (an RFC 6265 token). */
 export function isValidCookieName(name: string): boolean {
   return COOKIE_NAME.test(name)
 }
 
 /**
- * Returns every raw (still URL-encoded) value the Cookie header carries under `name`, in order.
- * Pairs without `=` and empty names are skipped; surrounding double quotes are removed.
+ * Every raw (still encoded) value sent under `name`, in order, from all Cookie header lines.
+ * Pairs without `=` are skipped; surrounding double quotes are removed.
  */
-export function readCookieValues(cookieHeader: string | undefined | null, name: string): string[] {
-  if (!cookieHeader) return []
+export function readCookieValues(headerLines: readonly string[], name: string): string[] {
   const values: string[] = []
-  for (const pair of cookieHeader.split(';')) {
-    const eq = pair.indexOf('=')
-    if (eq < 0) continue
-    if (pair.slice(0, eq).trim() !== name) continue
-    let value = pair.slice(eq + 1).trim()
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
-    values.push(value)
+  for (const line of headerLines) {
+    for (const pair of line.split(';')) {
+      const eq = pair.indexOf('=')
+      if (eq < 0 || pair.slice(0, eq).trim() !== name) continue
+      let value = pair.slice(eq + 1).trim()
+      if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1)
+      values.push(value)
+    }
   }
   return values
 }
 
-/** Builds one Set-Cookie header value. `value` must already be encoded (see encodeURIComponent). */
-export function serializeCookie(name: string, value: string, attributes: CookieAttributes): string {
-  if (!isValidCookieName(name)) throw new TypeError(`Invalid cookie name "${name}"`)
-  // The value is deliberately left out of this message: it may be a session token.
-  if (!COOKIE_VALUE.test(value))
-    throw new TypeError(`Cookie "${name}" has a value with characters not allowed in a cookie; encode it first`)
-
-  const parts = [`${name}=${value}`]
-  if (attributes.path !== undefined) {
-    if (!ATTRIBUTE_VALUE.test(attributes.path)) throw new TypeError(`Invalid cookie path "${attributes.path}"`)
-    parts.push(`Path=${attributes.path}`)
-  }
-  if (attributes.domain !== undefined) {
-    if (!ATTRIBUTE_VALUE.test(attributes.domain)) throw new TypeError(`Invalid cookie domain "${attributes.domain}"`)
-    parts.push(`Domain=${attributes.domain}`)
-  }
-  if (attributes.maxAgeSeconds !== undefined) {
-    if (!Number.isInteger(attributes.maxAgeSeconds))
-      throw new TypeError(`Cookie Max-Age must be a whole number of seconds`)
-    parts.push(`Max-Age=${attributes.maxAgeSeconds}`)
-    // Expires too, for the few clients that ignore Max-Age; Max-Age wins where both are known.
-    const expires = attributes.maxAgeSeconds <= 0 ? new Date(0) : new Date(Date.now() + attributes.maxAgeSeconds * 1000)
-    parts.push(`Expires=${expires.toUTCString()}`)
-  }
-  if (attributes.httpOnly) parts.push('HttpOnly')
-  if (attributes.secure) parts.push('Secure')
-  if (attributes.sameSite) parts.push(`SameSite=${attributes.sameSite}`)
-  return parts.join('; ')
+/** One Set-Cookie header value. `encodedValue` is already encoded (only cookie-octets). */
+export function serializeCookie(
+  name: string,
+  encodedValue: string,
+  attributes: CookieAttributes,
+  nowMs: number,
+): string {
+  const maxAge = attributes.maxAgeSeconds
+  return serialize(name, encodedValue, {
+    // Identity: callers encode with encodeURIComponent, so the package's value check (whose error
+    // message would echo the value, a token) always passes.
+    encode: (value) => value,
+    path: attributes.path,
+    domain: attributes.domain,
+    maxAge,
+    // Expires too, for the few clients that ignore Max-Age; both name the same moment.
+    expires: maxAge === undefined ? undefined : new Date(maxAge <= 0 ? 0 : nowMs + maxAge * 1000),
+    httpOnly: attributes.httpOnly,
+    secure: attributes.secure,
+    sameSite: attributes.sameSite ? (attributes.sameSite.toLowerCase() as 'lax' | 'strict' | 'none') : undefined,
+  })
 }

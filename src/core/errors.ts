@@ -21,6 +21,8 @@ export const ErrorCodes = {
   MIGRATION_MISSING: 'MIGRATION_MISSING',
   /** The plugin options in `+config.js` are invalid. */
   INVALID_OPTIONS: 'INVALID_OPTIONS',
+  /** The `anonymous` or `lastSeen` field is not hidden, so clients could write it through the record API. */
+  UNPROTECTED_FIELD: 'UNPROTECTED_FIELD',
   /** Too many guest sign-ins from this client (or in total); `retryAfterSeconds` says when to retry. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** The request came from another site (login CSRF protection). */
@@ -39,6 +41,12 @@ export const ErrorCodes = {
   INVALID_MERGE_TARGET: 'INVALID_MERGE_TARGET',
   /** The merge (the `onMerge` hook or the default reassignment) failed; nothing was changed. */
   MERGE_FAILED: 'MERGE_FAILED',
+  /** `signIn()` was given a token that is not a valid auth token of a configured collection. */
+  INVALID_TOKEN: 'INVALID_TOKEN',
+  /** The guest session changed in another request (upgraded, merged or signed out) while this one ran. */
+  SESSION_ENDED: 'SESSION_ENDED',
+  /** The app's `beforeGuestSignIn` check (e.g. a captcha) refused the sign-in. */
+  HUMAN_CHECK_FAILED: 'HUMAN_CHECK_FAILED',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
@@ -52,6 +60,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   CREATE_FAILED: 500,
   MIGRATION_MISSING: 500,
   INVALID_OPTIONS: 500,
+  UNPROTECTED_FIELD: 500,
   RATE_LIMITED: 429,
   CROSS_SITE_REQUEST: 403,
   ALREADY_SIGNED_IN: 409,
@@ -61,6 +70,9 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   EMAIL_TAKEN: 409,
   INVALID_MERGE_TARGET: 400,
   MERGE_FAILED: 500,
+  INVALID_TOKEN: 400,
+  SESSION_ENDED: 409,
+  HUMAN_CHECK_FAILED: 403,
 }
 
 export interface AnonymousAuthErrorDetails {
@@ -98,5 +110,19 @@ export function isAnonymousAuthError(value: unknown): value is AnonymousAuthErro
     value !== null &&
     (value as { name?: unknown }).name === 'AnonymousAuthError' &&
     typeof (value as { code?: unknown }).code === 'string'
+  )
+}
+
+/** RATE_LIMITED, with a wait the user can read and `retryAfterSeconds` for the Retry-After header. */
+export function rateLimited(what: string, retryAfterSeconds: number): AnonymousAuthError {
+  const wait = retryAfterSeconds < 90 ? `${retryAfterSeconds} seconds` : `${Math.ceil(retryAfterSeconds / 60)} minutes`
+  return new AnonymousAuthError(ErrorCodes.RATE_LIMITED, `${what} Try again in ${wait}.`, { retryAfterSeconds })
+}
+
+/** SESSION_ENDED: a concurrent request upgraded, merged or signed out the guest this request started with. */
+export function sessionEnded(): AnonymousAuthError {
+  return new AnonymousAuthError(
+    ErrorCodes.SESSION_ENDED,
+    'This guest session was changed by another request (saved, merged or signed out). Reload the page.',
   )
 }

@@ -1,102 +1,134 @@
 /**
  * GuestAuth: the plugin's behaviour for one HTTP request, with no PocketPages types in sight.
  *
- * The adapter (src/plugin) builds one per request from PocketPages' request/response and exposes
- * its methods to pages. Session policy in one place:
- * - Sign-in creates a guest, issues PocketBase's own auth token and sets the `pb_auth` cookie
- *   (HttpOnly, SameSite=Lax, Secure over HTTPS, Max-Age = the token's lifetime).
- * - Reading back accepts only a verified auth token of a configured collection; anything else
- *   is signed out and the cookie is cleared. The cookie never authenticates /api/ routes (the
- *   adapter never hands it to PocketBase's own auth).
- * - Sliding renewal: past half its lifetime, a token is re-issued on the next page view.
- * - Sign-in, upgrade, merge and sign-out refuse cross-site requests (login CSRF), and sign-in
- *   is rate limited per IP, counted in the same transaction that creates the guest.
+ * The adapter (src/plugin) builds one per request and exposes its methods to pages. The session
+ * policy, in one place:
+ * - It is the one reader and writer of the session cookie. Reading accepts only a verified auth
+ *   token of a configured collection (session.ts); anything else is signed out and the cookie is
+ *   cleared. The cookie never authenticates PocketBase's own /api/ routes (the adapter skips them).
+ * - Sign-in creates a guest (guests.ts), issues PocketBase's own auth token and sets the cookie:
+ *   HttpOnly, SameSite=Lax, Secure over HTTPS, Max-Age = the token's lifetime.
+ * - A guest is a guest only by guest-identity.ts (flag AND password marker): upgrade, merge and
+ *   sign-out's revocation act on nothing else.
+ * - Sliding renewal: past `refreshAfterFraction` of its lifetime, a token is re-issued.
+ * - Signing in to an account while holding a guest session merges the guest into it (merge.ts),
+ *   unless `mergeOnSignIn` is off; signing a guest out ends it (sign-out.ts).
+ * - Sign-in, upgrade, merge and sign-out refuse cross-site requests (login CSRF; `signIn` only for
+ *   unsafe methods, so OAuth2 callbacks, which are cross-site GETs with their own state check, work).
+ * - Guest sign-in is rate limited per client network in the transaction that creates the guest;
+ *   failed upgrades are throttled per guest and per network.
+ * - A response that read or wrote a session is `Cache-Control: private` (`no-store` when it writes one).
  */
 import { type CookieRecord, encodeAuthCookieValue } from './auth-cookie'
+import { clientNetwork } from './client-network'
 import { requireGuestCollection } from './collection'
 import { type CookieAttributes, serializeCookie } from './cookie'
 import { checkSameOrigin } from './csrf'
+import { formatPocketBaseDate } from './dates'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from './errors'
+import { type Attempt, type AttemptLimits, beginAttempt } from './failed-attempts'
+import { isGuestRecord } from './guest-identity'
 import { createGuestRecord } from './guests'
-import { formatPocketBaseDate, shouldRefreshToken, shouldWriteLastSeen } from './keep-alive'
+import { shouldRefreshToken, shouldWriteLastSeen } from './keep-alive'
 import { mergeGuestInto } from './merge'
-import type { ResolvedOptions } from './options'
-import type { RandomStringFn } from './random'
-import { consumeSignInAllowance } from './rate-limit'
-import { readSession } from './session'
-import { signInLogExists } from './startup-check'
+import type { GuestCheck, MergeHook, ResolvedOptions } from './options'
+import type { AuthRecord, Backend, CollectionInfo, Crypto } from './ports'
+import type { PrivateKeys } from './private-keys'
+import { readSession, verifyToken } from './session'
+import { countGuestSignIn } from './sign-in-limit'
+import { endGuest } from './sign-out'
 import type { UnverifiedClaimsParser } from './token-claims'
-import { inTransaction } from './transaction'
 import { type UpgradeInput, upgradeGuest } from './upgrade'
 
 export interface AuthData {
   token: string
-  record: core.Record
+  record: AuthRecord
 }
 
 /** What GuestAuth needs from the HTTP exchange; the adapter implements it. */
 export interface HttpExchange {
-  /** A request header, '' when absent. */
+  method(): string
+  /** The first value of a request header, '' when absent. */
   header(name: string): string
+  /** Every `Cookie` request header line. */
+  cookieLines(): string[]
   /** The request's Host (Go moves it out of the header map, so it is not a header here). */
   host(): string
   /** The client IP as PocketBase sees it (trusted-proxy settings applied). */
   clientIp(): string
-  /** True when the request reached us over TLS. */
+  /** True when the request reached PocketBase over TLS. */
   isTls(): boolean
   /** Adds one Set-Cookie header, keeping any others. */
   appendSetCookie(serialized: string): void
-  /** Sets a response header. */
   setHeader(name: string, value: string): void
+  addHeader(name: string, value: string): void
   /** Runs PocketBase's record enrichment (hidden fields, onRecordEnrich hooks). */
-  enrich(record: core.Record): void
+  enrich(record: AuthRecord): void
 }
 
 export interface GuestAuthDeps {
-  app: core.App
+  backend: Backend
   options: ResolvedOptions
   exchange: HttpExchange
-  random: RandomStringFn
-  sha256: (value: string) => string
+  crypto: Crypto
+  keys: PrivateKeys
   /** Decodes a JWT's claims without verifying them (`$security.parseUnverifiedJWT`). */
   parseClaims: UnverifiedClaimsParser
   now: () => number
-  /**
-   * The `onMerge` hook to run, looked up when a merge happens (the adapter reads it in the
-   * current VM; see src/plugin/index.ts). Defaults to `options.onMerge`.
-   */
-  mergeHook?: () => ResolvedOptions['onMerge']
+  /** The function options, looked up when needed (the adapter reads them in the serving VM). */
+  hooks: { onMerge(): MergeHook | null; beforeGuestSignIn(): GuestCheck | null }
+  /** Handed to `beforeGuestSignIn` as `request` (PocketPages' request object). */
+  hookRequest: unknown
   /** Called whenever the signed-in user of this request changes. */
-  onAuthChange: (record: core.Record | undefined, token: string | undefined) => void
+  onAuthChange: (record: AuthRecord | undefined, token: string | undefined) => void
 }
 
+/** `failedAttempts(name, limits).begin(key)`, for an app's own forms. */
+export interface AttemptThrottle {
+  begin(key: string): Attempt
+}
+
+const THROTTLE_NAME = /^[a-z0-9][a-z0-9-]{0,39}$/
+
 export class GuestAuth {
-  private record: core.Record | undefined
+  private record: AuthRecord | undefined
   private token: string | undefined
+  /** The response carries session data: the adapter keeps it out of shared caches. */
+  private sessionInResponse = false
+  /** The response sets a session cookie: no cache may store it at all. */
+  private cookieInResponse = false
 
   constructor(
     private readonly deps: GuestAuthDeps,
-    initial: { record?: core.Record | undefined; token?: string | undefined } = {},
+    initial: { record?: AuthRecord | undefined; token?: string | undefined } = {},
   ) {
     this.record = initial.record
     this.token = initial.token
   }
 
-  get currentRecord(): core.Record | undefined {
+  get currentRecord(): AuthRecord | undefined {
     return this.record
   }
 
+  get currentToken(): string | undefined {
+    return this.token
+  }
+
+  /** True once this request read or wrote a session (see `Cache-Control`). */
+  get touchedSession(): boolean {
+    return this.sessionInResponse
+  }
+
   /**
-   * Reads the cookie and signs the request in. Does nothing when the request is already
-   * authenticated (an Authorization header wins) or carries no cookie; a cookie that does not
-   * verify is cleared. Also renews the token past half its life and records guest activity.
+   * Reads the cookie and signs the request in. Does nothing when the request carries no cookie;
+   * a cookie that does not verify is cleared. Renews the token past its refresh point and records
+   * guest activity. The caller skips this when an Authorization header authenticated the request.
    */
   loadFromCookie(): void {
-    if (this.record) return
-    const { app, options, exchange } = this.deps
+    const { backend, options, exchange } = this.deps
     const session = readSession(
-      app,
-      exchange.header('Cookie'),
+      backend,
+      exchange.cookieLines(),
       options.cookie.name,
       options.collections,
       this.deps.parseClaims,
@@ -108,19 +140,20 @@ export class GuestAuth {
     }
     const { record, claims } = session
     let token = session.token
-    const collection = record.collection()
     const now = this.deps.now()
-    if (shouldRefreshToken(claims.exp, collection.authToken.duration, now, options.keepAlive.refreshAfterFraction)) {
+    const lifetime = record.collection().authToken.duration
+    if (shouldRefreshToken(claims.exp, lifetime, now, options.keepAlive.refreshAfterFraction)) {
       token = record.newAuthToken()
       this.writeCookie(token, record)
     }
-    if (record.getBool(options.anonymousField)) this.touchLastSeen(record, now)
+    if (isGuestRecord(backend, record, options.anonymousField)) this.touchLastSeen(record, now)
     exchange.enrich(record)
+    this.keepPrivate(false)
     this.setAuth(record, token)
   }
 
   signInAnonymously(requested: { collection?: string } = {}): AuthData {
-    const { app, options } = this.deps
+    const { backend, options } = this.deps
     const collectionName = requested.collection ?? options.collection
     if (!options.collections.includes(collectionName)) {
       throw new AnonymousAuthError(
@@ -133,11 +166,7 @@ export class GuestAuth {
 
     if (this.record) {
       // Already a guest: hand back the same guest rather than orphaning its data (as Firebase does).
-      if (
-        this.record.getBool(options.anonymousField) &&
-        this.record.collection().name === collectionName &&
-        this.token
-      ) {
+      if (this.isAnonymous(this.record) && this.record.collection().name === collectionName && this.token) {
         return { token: this.token, record: this.record }
       }
       throw new AnonymousAuthError(
@@ -146,65 +175,90 @@ export class GuestAuth {
       )
     }
 
-    const collection = requireGuestCollection(app, collectionName, options)
-    const now = this.deps.now()
-    const ipKey = this.deps.sha256(this.deps.exchange.clientIp())
-    const record = createGuestWithinLimits(app, collection, options, this.deps.random, ipKey, now)
-    const token = record.newAuthToken()
-    this.writeCookie(token, record)
-    this.setAuth(record, token)
-    return { token, record }
+    const collection = requireGuestCollection(backend, collectionName, options)
+    this.runGuestCheck()
+    const network = clientNetwork(this.deps.exchange.clientIp(), options.rateLimit)
+    const record = createGuestWithinLimits(this.deps, collection, network)
+    return this.startSession(record, record.newAuthToken())
   }
 
-  isAnonymous(record: core.Record | undefined = this.record): boolean {
-    if (!record) return false
-    try {
-      return record.getBool(this.deps.options.anonymousField)
-    } catch {
-      return false
-    }
+  isAnonymous(record: AuthRecord | undefined = this.record): boolean {
+    return isGuestRecord(this.deps.backend, record, this.deps.options.anonymousField)
   }
 
   /**
-   * Clears the cookie and signs this request out. Does nothing else (tokens stay valid until
-   * expiry). Refuses cross-site requests: a guest's cookie is its only credential, so another
-   * site's auto-submitted form must not be able to throw the guest's account away.
+   * Signs the browser in to an account with a token the app obtained (a password check, OTP,
+   * OAuth2). The token must verify like a cookie's would. A guest session is merged into the
+   * account first (`mergeOnSignIn`), so what the guest made follows the person.
+   */
+  signIn(authData: { token?: unknown } | null | undefined): AuthData {
+    if (!isSafeMethod(this.deps.exchange.method())) this.refuseCrossSite()
+    const { backend, options } = this.deps
+    const token = typeof authData?.token === 'string' ? authData.token : null
+    const read = verifyToken(backend, token, options.collections, this.deps.parseClaims)
+    if (read.state !== 'valid') {
+      throw new AnonymousAuthError(
+        ErrorCodes.INVALID_TOKEN,
+        `signIn() needs a valid auth token of a collection in the plugin option 'collections' ([${options.collections.join(', ')}]); this one was refused (${read.state === 'invalid' ? read.reason : 'missing'}).`,
+      )
+    }
+    const user = read.record
+    const guest = this.record
+    if (
+      options.mergeOnSignIn &&
+      guest &&
+      this.isAnonymous(guest) &&
+      !this.isAnonymous(user) &&
+      !(guest.id === user.id && guest.collection().id === user.collection().id)
+    ) {
+      mergeGuestInto(backend, guest, user, options.anonymousField, this.deps.hooks.onMerge())
+    }
+    return this.startSession(user, read.token)
+  }
+
+  /**
+   * Clears the cookie and signs this request out. A guest is ended for good (sign-out.ts): its
+   * cookie was its only credential. Refuses cross-site requests: another site's auto-submitted
+   * form must not be able to throw a guest's account away.
    */
   signOut(): void {
     this.refuseCrossSite()
+    if (this.record && this.isAnonymous(this.record)) endGuest(this.deps.backend, this.record, this.deps.options)
     this.clearCookie()
     this.setAuth(undefined, undefined)
   }
 
   upgradeAnonymousUser(input: UpgradeInput): AuthData {
     this.refuseCrossSite()
-    const { app, options } = this.deps
-    const record = upgradeGuest(app, this.record, input ?? {}, options)
-    const token = record.newAuthToken()
-    this.writeCookie(token, record)
+    const { backend, options } = this.deps
+    const limits = {
+      perKey: options.upgrade.failuresPerGuest,
+      perNetwork: options.upgrade.failuresPerNetwork,
+      windowSeconds: options.upgrade.failureWindowSeconds,
+    }
+    const throttle = this.throttle('upgrade', limits, 'Too many failed attempts to save this account.')
+    const record = upgradeGuest(backend, this.record, input ?? {}, options, (guestId) => throttle.begin(guestId))
     if (options.upgrade.sendVerificationEmail) {
       try {
-        $mails.sendRecordVerification(app, record)
+        backend.sendVerificationEmail(record)
       } catch (error) {
         // The upgrade stands; the user can ask for another verification email.
-        app
-          .logger()
-          .warn(
-            'pocketpages-plugin-anonymous: sending the verification email failed',
-            'recordId',
-            record.id,
-            'error',
-            String(error),
-          )
+        backend.log.warn(
+          'pocketpages-plugin-anonymous: sending the verification email failed',
+          'recordId',
+          record.id,
+          'error',
+          String(error),
+        )
       }
     }
-    this.setAuth(record, token)
-    return { token, record }
+    return this.startSession(record, record.newAuthToken())
   }
 
-  mergeAnonymousUser(into: core.Record): AuthData {
+  /** Merges the signed-in guest into `into` (an account the app has verified) and signs in as it. */
+  mergeAnonymousUser(into: AuthRecord): AuthData {
     this.refuseCrossSite()
-    const { app, options } = this.deps
+    const { backend, options } = this.deps
     const guest = this.record
     if (!guest)
       throw new AnonymousAuthError(ErrorCodes.NOT_SIGNED_IN, 'Sign in as a guest before merging it into an account.')
@@ -216,22 +270,88 @@ export class GuestAuth {
         'mergeAnonymousUser(record) needs the record of the account to merge into.',
       )
     }
-    if (!options.collections.includes(into.collection().name)) {
+    const collection = into.collection()
+    if (!options.collections.includes(collection.name)) {
       throw new AnonymousAuthError(
         ErrorCodes.INVALID_MERGE_TARGET,
-        `Cannot merge into collection '${into.collection().name}': it is not in the plugin option 'collections', so its session cookie would not be accepted.`,
+        `Cannot merge into collection '${collection.name}': it is not in the plugin option 'collections', so its session cookie would not be accepted.`,
       )
     }
-    const onMerge = this.deps.mergeHook ? this.deps.mergeHook() : options.onMerge
-    mergeGuestInto(app, guest, into, onMerge)
-    const user = app.findRecordById(into.collection().id, into.id)
-    const token = user.newAuthToken()
-    this.writeCookie(token, user)
-    this.setAuth(user, token)
-    return { token, record: user }
+    mergeGuestInto(backend, guest, into, options.anonymousField, this.deps.hooks.onMerge())
+    const user = backend.findRecordById(collection, into.id)
+    if (!user)
+      throw new AnonymousAuthError(ErrorCodes.INVALID_MERGE_TARGET, 'The account to merge into no longer exists.')
+    return this.startSession(user, user.newAuthToken())
   }
 
-  private setAuth(record: core.Record | undefined, token: string | undefined): void {
+  /** A throttle of failed attempts for one of the app's forms; keys are case-folded. */
+  failedAttempts(name: string, limits: AttemptLimits): AttemptThrottle {
+    if (typeof name !== 'string' || !THROTTLE_NAME.test(name)) {
+      throw new TypeError(
+        "failedAttempts(name, ...): name must be 1-40 of a-z, 0-9 and '-', starting with a letter or digit",
+      )
+    }
+    for (const key of ['perKey', 'perNetwork', 'windowSeconds'] as const) {
+      const value = limits?.[key]
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+        throw new TypeError(`failedAttempts('${name}', limits): limits.${key} must be a whole number >= 1`)
+      }
+    }
+    const throttle = this.throttle(`app-${name}`, limits, 'Too many failed attempts.')
+    return {
+      begin: (key) =>
+        throttle.begin(
+          String(key ?? '')
+            .trim()
+            .toLowerCase(),
+        ),
+    }
+  }
+
+  private throttle(name: string, limits: AttemptLimits, refusal: string): AttemptThrottle {
+    const { backend, keys, exchange, options } = this.deps
+    return {
+      begin: (key) => {
+        const network = clientNetwork(exchange.clientIp(), options.rateLimit)
+        return beginAttempt(backend, keys, { name, key, network, refusal }, limits, this.deps.now())
+      },
+    }
+  }
+
+  private runGuestCheck(): void {
+    const check = this.deps.hooks.beforeGuestSignIn()
+    if (!check) return
+    let passed: unknown = false
+    try {
+      passed = check({
+        request: this.deps.hookRequest,
+        clientIp: this.deps.exchange.clientIp(),
+        app: this.deps.backend.hookApp as core.App,
+      })
+    } catch (error) {
+      if (isAnonymousAuthError(error)) throw error
+      // The hook's own failure (e.g. the verification service is down) refuses, never lets through.
+      this.deps.backend.log.warn(
+        'pocketpages-plugin-anonymous: beforeGuestSignIn threw; the sign-in was refused',
+        'error',
+        String(error),
+      )
+    }
+    if (passed !== true) {
+      throw new AnonymousAuthError(
+        ErrorCodes.HUMAN_CHECK_FAILED,
+        'We could not confirm that you are a person. Complete the check and try again.',
+      )
+    }
+  }
+
+  private startSession(record: AuthRecord, token: string): AuthData {
+    this.writeCookie(token, record)
+    this.setAuth(record, token)
+    return { token, record }
+  }
+
+  private setAuth(record: AuthRecord | undefined, token: string | undefined): void {
     this.record = record
     this.token = token
     this.deps.onAuthChange(record, token)
@@ -269,49 +389,53 @@ export class GuestAuth {
 
   private isHttps(): boolean {
     const { exchange } = this.deps
-    return exchange.isTls() || exchange.header('X-Forwarded-Proto').toLowerCase().split(',')[0]!.trim() === 'https'
+    const forwarded = exchange.header('X-Forwarded-Proto').toLowerCase().split(',')[0]!.trim()
+    return exchange.isTls() || forwarded === 'https'
   }
 
-  private writeCookie(token: string, record: core.Record): void {
-    const value = encodeAuthCookieValue(token, cookieRecord(record, this.deps.options.anonymousField))
+  private writeCookie(token: string, record: AuthRecord): void {
+    const value = encodeAuthCookieValue(token, cookieRecord(record, this.isAnonymous(record)))
     const lifetimeSeconds = record.collection().authToken.duration
-    this.deps.exchange.appendSetCookie(
-      serializeCookie(this.deps.options.cookie.name, value, this.cookieAttributes(lifetimeSeconds)),
-    )
-    // A response that sets a session must never be stored by a shared cache.
-    this.deps.exchange.setHeader('Cache-Control', 'no-store')
+    this.appendCookie(value, this.cookieAttributes(lifetimeSeconds))
   }
 
   private clearCookie(): void {
-    this.deps.exchange.appendSetCookie(serializeCookie(this.deps.options.cookie.name, '', this.cookieAttributes(0)))
+    this.appendCookie('', this.cookieAttributes(0))
   }
 
-  /** At most one write per interval; raw SQL so `updated` and save hooks are left alone. */
-  private touchLastSeen(record: core.Record, now: number): void {
-    const { app, options } = this.deps
+  private appendCookie(value: string, attributes: CookieAttributes): void {
+    const { exchange, options } = this.deps
+    exchange.appendSetCookie(serializeCookie(options.cookie.name, value, attributes, this.deps.now()))
+    this.keepPrivate(true)
+  }
+
+  /** No shared cache may store a response that carries a session; none at all when it sets one. */
+  private keepPrivate(setsCookie: boolean): void {
+    const { exchange } = this.deps
+    if (!this.sessionInResponse) exchange.addHeader('Vary', 'Cookie')
+    this.sessionInResponse = true
+    this.cookieInResponse ||= setsCookie
+    exchange.setHeader('Cache-Control', this.cookieInResponse ? 'private, no-store' : 'private, no-cache')
+  }
+
+  /** At most one write per interval; no `updated` change and no save hooks. */
+  private touchLastSeen(record: AuthRecord, now: number): void {
+    const { backend, options } = this.deps
     if (
       !shouldWriteLastSeen(record.getString(options.lastSeenField), now, options.keepAlive.lastSeenWriteIntervalSeconds)
     )
       return
     try {
-      app
-        .db()
-        .newQuery(
-          `UPDATE {{${record.collection().name}}} SET [[${options.lastSeenField}]] = {:now} WHERE [[id]] = {:id}`,
-        )
-        .bind({ now: formatPocketBaseDate(now), id: record.id })
-        .execute()
+      backend.writeDateQuietly(record, options.lastSeenField, formatPocketBaseDate(now))
     } catch (error) {
       // Activity tracking must never break a page view.
-      app
-        .logger()
-        .warn(
-          'pocketpages-plugin-anonymous: could not record guest activity',
-          'recordId',
-          record.id,
-          'error',
-          String(error),
-        )
+      backend.log.warn(
+        'pocketpages-plugin-anonymous: could not record guest activity',
+        'recordId',
+        record.id,
+        'error',
+        String(error),
+      )
     }
   }
 }
@@ -321,26 +445,26 @@ export class GuestAuth {
  * A plain function on purpose: on PocketBase 0.25's goja, reading `this` inside the transaction
  * callback corrupted the error value seen by the surrounding catch.
  */
-function createGuestWithinLimits(
-  app: core.App,
-  collection: core.Collection,
-  options: ResolvedOptions,
-  random: RandomStringFn,
-  ipKey: string,
-  now: number,
-): core.Record {
+function createGuestWithinLimits(deps: GuestAuthDeps, collection: CollectionInfo, network: string): AuthRecord {
+  const { backend, options, keys, crypto } = deps
+  const now = deps.now()
   try {
-    return inTransaction(app, (tx) => {
-      consumeSignInAllowance(tx, ipKey, options.rateLimit, now)
-      return createGuestRecord(tx, collection, options, random, now)
+    return backend.transaction((tx) => {
+      countGuestSignIn(tx.counters, keys, network, options.rateLimit, now)
+      return createGuestRecord(tx, collection, options, crypto, now)
     })
   } catch (error) {
-    if (!isAnonymousAuthError(error) && !signInLogExists(app)) throw missingMigration()
+    if (!isAnonymousAuthError(error) && !backend.countersReady()) throw missingMigration()
     throw error
   }
 }
 
-function cookieRecord(record: core.Record, anonymousField: string): CookieRecord {
+function isSafeMethod(method: string): boolean {
+  const m = method.toUpperCase()
+  return m === 'GET' || m === 'HEAD' || m === 'OPTIONS'
+}
+
+function cookieRecord(record: AuthRecord, anonymous: boolean): CookieRecord {
   const collection = record.collection()
   return {
     id: record.id,
@@ -348,13 +472,13 @@ function cookieRecord(record: core.Record, anonymousField: string): CookieRecord
     collectionName: collection.name,
     email: record.email(),
     verified: record.verified(),
-    anonymous: record.getBool(anonymousField),
+    anonymous,
   }
 }
 
 function missingMigration(): AnonymousAuthError {
   return new AnonymousAuthError(
     ErrorCodes.MIGRATION_MISSING,
-    "Guest sign-in needs the plugin's migration (it creates the sign-in log used by the rate limits). Copy it into pb_migrations/ and restart PocketBase.",
+    "Guest sign-in needs the plugin's migrations (they create the counters its rate limits use). Copy them into pb_migrations/ and restart PocketBase.",
   )
 }

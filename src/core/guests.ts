@@ -2,42 +2,42 @@
  * Creating a guest record.
  *
  * A guest is an ordinary auth record: a random `anonymous-…@example.com` email, `verified =
- * false`, the `anonymous` flag set, and a password hash no password matches (see random.ts), so
- * no bcrypt runs and nobody can log in to it by password. The collection's own validation runs
- * on every field, so app-specific rules and hooks still apply to guests.
+ * false`, the `anonymous` flag set, and the guest password marker (guest-identity.ts), so no
+ * bcrypt runs and nobody can log in to it by password. The collection's own validation runs on
+ * every field, so app-specific rules and hooks still apply to guests.
  */
-
-import { unfillableFieldError } from './collection'
+import { passwordRules, unfillableFieldError } from './collection'
+import { formatPocketBaseDate } from './dates'
 import { AnonymousAuthError, ErrorCodes } from './errors'
 import { fieldErrorsOf, goErrorMessage, isUniqueViolation } from './go-errors'
-import { formatPocketBaseDate } from './keep-alive'
+import { guestPasswordHash } from './guest-identity'
 import type { ResolvedOptions } from './options'
-import { type RandomStringFn, randomGuestEmail, unusablePasswordHash } from './random'
+import type { AuthRecord, Backend, CollectionInfo, Crypto } from './ports'
+import { randomGuestEmail } from './random'
 
 /** A clash of 103-bit random emails means a broken random source; don't loop on it forever. */
 const MAX_EMAIL_ATTEMPTS = 3
 
+type GuestOptions = Pick<ResolvedOptions, 'emailPrefix' | 'emailDomain' | 'anonymousField' | 'lastSeenField'>
+
 export function createGuestRecord(
-  app: core.App,
-  collection: core.Collection,
-  options: ResolvedOptions,
-  random: RandomStringFn,
+  backend: Backend,
+  collection: CollectionInfo,
+  options: GuestOptions,
+  crypto: Crypto,
   nowMs: number,
-): core.Record {
-  const passwordField = collection.fields.getByName('password') as unknown as {
-    prepareValue(record: core.Record, raw: unknown): unknown
-  }
+): AuthRecord {
+  const cost = passwordRules(collection).cost
   for (let attempt = 1; ; attempt++) {
-    const record = new Record(collection)
-    record.setEmail(randomGuestEmail(random, options.emailPrefix, options.emailDomain))
+    const record = backend.newRecord(collection)
+    record.setEmail(randomGuestEmail(crypto, options.emailPrefix, options.emailDomain))
     record.setEmailVisibility(false)
     record.setVerified(false)
-    // Store a ready hash: the field's own value type, so validation accepts it without hashing.
-    record.setRaw('password', passwordField.prepareValue(record, unusablePasswordHash(random)))
+    backend.setPasswordHash(record, guestPasswordHash(crypto, cost))
     record.set(options.anonymousField, true)
     record.set(options.lastSeenField, formatPocketBaseDate(nowMs))
     try {
-      app.save(record)
+      backend.save(record)
       return record
     } catch (error) {
       if (isUniqueViolation(error, 'email') && attempt < MAX_EMAIL_ATTEMPTS) continue
@@ -46,7 +46,7 @@ export function createGuestRecord(
   }
 }
 
-function explainSaveFailure(error: unknown, collectionName: string, options: ResolvedOptions): AnonymousAuthError {
+function explainSaveFailure(error: unknown, collectionName: string, options: GuestOptions): AnonymousAuthError {
   const fields = fieldErrorsOf(error)
   const blank = Object.keys(fields).filter((f) => /cannot be blank/i.test(fields[f]!))
   if (blank.length > 0) return unfillableFieldError(collectionName, blank)

@@ -1,10 +1,29 @@
 /**
- * Plugin options: every field documented with its default, resolved once into a fully-defaulted
- * object. Unknown keys are an error (a misspelt option silently doing nothing is worse).
- * The README's option table is checked against DEFAULT_OPTIONS by a unit test.
+ * Plugin options: one table, OPTIONS, in which each option is one entry carrying its default, its
+ * check and its documentation. The resolved type, the defaults and the validation all derive from
+ * it, so adding an option is one entry here (plus its README row; a unit test compares them).
+ * Unknown keys are an error: a misspelt option silently doing nothing is worse.
  */
 import { isValidCookieName } from './cookie'
 import { AnonymousAuthError, ErrorCodes } from './errors'
+
+/** One option: its default and how a configured value is checked. */
+interface Option<T> {
+  readonly default: T
+  parse(value: unknown, label: string): T
+}
+
+type Table = { readonly [key: string]: Option<unknown> | Table }
+
+/** The resolved options of a table: every option with its value. */
+type Resolved<T extends Table> = {
+  -readonly [K in keyof T]: T[K] extends Option<infer V> ? V : T[K] extends Table ? Resolved<T[K]> : never
+}
+
+/** What `+config.js` may give: any subset. */
+type Input<T extends Table> = {
+  -readonly [K in keyof T]?: T[K] extends Option<infer V> ? V : T[K] extends Table ? Input<T[K]> : never
+}
 
 export interface MergeContext {
   /** The guest record being merged away (deleted after the hook). */
@@ -15,213 +34,159 @@ export interface MergeContext {
   app: core.App
 }
 
-export interface AnonymousPluginOptions {
-  /** Auth collection guests are created in. Default `'users'`. */
-  collection?: string
+export interface GuestCheckContext {
+  /** PocketPages' request: `body()`, `header(name)`, ... (e.g. a captcha token from the form). */
+  request: unknown
+  /** The client IP as PocketBase sees it (trusted-proxy settings applied). */
+  clientIp: string
+  app: core.App
+}
+
+export type MergeHook = (context: MergeContext) => void
+/** Return `true` to let the guest sign-in through; anything else refuses it with HUMAN_CHECK_FAILED. */
+export type GuestCheck = (context: GuestCheckContext) => boolean
+
+export const OPTIONS = {
+  /** Auth collection guests are created in. */
+  collection: name('users'),
   /**
    * Auth collections whose tokens the cookie may carry; a token of any other collection reads as
-   * signed out. `signInAnonymously({ collection })` must name one of them. Default `[collection]`.
+   * signed out. `signInAnonymously({ collection })` must name one of them. Default: `[collection]`.
    */
-  collections?: string[]
-  /** Domain of the generated guest emails. Default `'example.com'`. */
-  emailDomain?: string
-  /** Prefix of the generated guest emails' local part. Default `'anonymous-'`. */
-  emailPrefix?: string
-  /** Boolean field that marks guests (add it with the migration). Default `'anonymous'`. */
-  anonymousField?: string
-  /** Date field holding a guest's last activity, used by the cleanup. Default `'lastSeen'`. */
-  lastSeenField?: string
-  cookie?: {
-    /** Default `'pb_auth'`. */
-    name?: string
-    /** Default `'/'`. */
-    path?: string
-    /** Default: none (host-only cookie). */
-    domain?: string
-    /** Default `true`: page scripts cannot read the token. */
-    httpOnly?: boolean
-    /** Default `'Lax'`. */
-    sameSite?: 'Lax' | 'Strict' | 'None'
-    /** `'auto'` (default): Secure when the request came over HTTPS (TLS or `X-Forwarded-Proto: https`). */
-    secure?: 'auto' | boolean
-  }
-  keepAlive?: {
-    /** Re-issue the token when it has used more than this fraction of its lifetime. Default `0.5`. */
-    refreshAfterFraction?: number
-    /** At most one last-activity write per guest per this many seconds. Default `3600`. */
-    lastSeenWriteIntervalSeconds?: number
-  }
-  rateLimit?: {
-    /** Guest sign-ins allowed per client IP per window; `0` disables. Default `30`. */
-    perIp?: number
-    /** Guest sign-ins allowed in total per window; `0` disables. Default `0`. */
-    global?: number
-    /** Window length in seconds (sliding). Default `3600`. */
-    windowSeconds?: number
-  }
-  csrf?: {
-    /** Refuse sign-in, upgrade, merge and sign-out requests from other sites. Default `true`. */
-    enabled?: boolean
-    /** Extra origins allowed besides the request's own host, e.g. `'https://app.example.org'`. Default `[]`. */
-    allowedOrigins?: string[]
-  }
-  upgrade?: {
-    /** Send PocketBase's verification email after an upgrade. Default `false`. */
-    sendVerificationEmail?: boolean
-  }
+  collections: nameList(),
+  /** Domain of the generated guest emails. */
+  emailDomain: domain('example.com'),
+  /** Prefix of the generated guest emails' local part. */
+  emailPrefix: emailPrefix('anonymous-'),
+  /** Bool field marking guests (hidden; the migration adds it). */
+  anonymousField: name('anonymous'),
+  /** Date field with a guest's last activity (hidden), used by the cleanup. */
+  lastSeenField: name('lastSeen'),
+  cookie: {
+    /** Cookie name. */
+    name: cookieName('pb_auth'),
+    /** Cookie Path. */
+    path: text('/'),
+    /** Cookie Domain; none: a host-only cookie. */
+    domain: optionalText(),
+    /** Page scripts cannot read the token. */
+    httpOnly: bool(true),
+    /** `'Lax'`, `'Strict'` or `'None'`. */
+    sameSite: oneOf(['Lax', 'Strict', 'None'] as const, 'Lax'),
+    /** `'auto'`: Secure when the request came over HTTPS (TLS or `X-Forwarded-Proto: https`); or true/false. */
+    secure: autoOrBool(),
+  },
+  keepAlive: {
+    /** Re-issue the token once it has used more than this fraction of its lifetime. */
+    refreshAfterFraction: number(0.5, 0, 1),
+    /** At most one last-activity write per guest per this many seconds. */
+    lastSeenWriteIntervalSeconds: number(3600, 0),
+  },
+  rateLimit: {
+    /** Guest sign-ins per client network per window; 0 disables. */
+    perNetwork: integer(30, 0),
+    /** Guest sign-ins in total per window; 0 disables. */
+    global: integer(0, 0),
+    /** Sliding window length, in seconds. */
+    windowSeconds: integer(3600, 1),
+    /** An IPv4 client's network: this many leading bits of its address. */
+    ipv4Prefix: integer(32, 1, 32),
+    /** An IPv6 client's network: this many leading bits of its address. */
+    ipv6Prefix: integer(64, 1, 128),
+  },
+  csrf: {
+    /** Refuse sign-in, upgrade, merge and sign-out requests posted from other sites. */
+    enabled: bool(true),
+    /** Extra allowed origins besides the request's own host, e.g. `'https://app.example.org'`. */
+    allowedOrigins: originList(),
+  },
+  upgrade: {
+    /** Send PocketBase's verification email after an upgrade (needs SMTP). */
+    sendVerificationEmail: bool(false),
+    /** Failed upgrade attempts allowed per guest per failure window. */
+    failuresPerGuest: integer(10, 1),
+    /** Failed upgrade attempts allowed per client network per failure window. */
+    failuresPerNetwork: integer(30, 1),
+    /** The failure window, in seconds. */
+    failureWindowSeconds: integer(900, 1),
+  },
+  /** When a browser holding a guest session signs in to an account, merge the guest into it. */
+  mergeOnSignIn: bool(true),
   /**
-   * Runs inside the merge transaction with both records; move or copy the guest's data here.
-   * Default: none, which reassigns every relation that points at the guest to the user.
+   * `({ guest, user, app }) => void`, run in the merge transaction; move the guest's data here.
+   * None: every relation that points at the guest is repointed to the user.
    */
-  onMerge?: ((context: MergeContext) => void) | null
-  cleanup?: {
-    /** Register the cron job that deletes abandoned guests. Default `true`. */
-    enabled?: boolean
-    /** Cron expression. Default `'17 3 * * *'` (daily at 03:17). */
-    schedule?: string
-    /** Delete guests inactive for longer than this. Default `30`. */
-    retentionDays?: number
-    /** Guests deleted per batch (each batch is a short query, each delete its own transaction). Default `100`. */
-    batchSize?: number
-    /** Upper bound of deletions per run. Default `10000`. */
-    maxPerRun?: number
-  }
-  /**
-   * When a page catches an error from one of the plugin's functions and renders anyway, answer
-   * with the error's HTTP status (429 with Retry-After, 403, 409, 400, ...) instead of 200.
-   * Default `true`.
-   */
-  respondWithErrorStatus?: boolean
+  onMerge: hook<MergeHook>('onMerge', '({ guest, user, app }) => void'),
+  /** `({ request, clientIp, app }) => boolean`, run before a guest is created: return true to allow (e.g. a captcha check). */
+  beforeGuestSignIn: hook<GuestCheck>('beforeGuestSignIn', '({ request, clientIp, app }) => boolean'),
+  /** Answer with a caught plugin error's HTTP status (429, 403, 409, 400, ...) instead of 200. */
+  respondWithErrorStatus: bool(true),
+  cleanup: {
+    /** Register the cleanup cron job. */
+    enabled: bool(true),
+    /** Cron expression: every hour at minute 17. */
+    schedule: text('17 * * * *'),
+    /** Delete guests inactive for longer than this many days. */
+    retentionDays: number(30, 0),
+    /** Guests read per batch (each deletion is its own short transaction). */
+    batchSize: integer(100, 1),
+    /** Most deletions in one run. */
+    maxPerRun: integer(10000, 1),
+  },
+} as const satisfies Table
+
+export type ResolvedOptions = Resolved<typeof OPTIONS>
+export type AnonymousPluginOptions = Input<typeof OPTIONS> & {
   /** PocketPages' own per-plugin flag; accepted and ignored. */
   debug?: boolean
 }
 
-export interface ResolvedOptions {
-  collection: string
-  collections: string[]
-  emailDomain: string
-  emailPrefix: string
-  anonymousField: string
-  lastSeenField: string
-  cookie: {
-    name: string
-    path: string
-    domain: string | undefined
-    httpOnly: boolean
-    sameSite: 'Lax' | 'Strict' | 'None'
-    secure: 'auto' | boolean
-  }
-  keepAlive: { refreshAfterFraction: number; lastSeenWriteIntervalSeconds: number }
-  rateLimit: { perIp: number; global: number; windowSeconds: number }
-  csrf: { enabled: boolean; allowedOrigins: string[] }
-  upgrade: { sendVerificationEmail: boolean }
-  onMerge: ((context: MergeContext) => void) | null
-  respondWithErrorStatus: boolean
-  cleanup: { enabled: boolean; schedule: string; retentionDays: number; batchSize: number; maxPerRun: number }
-}
-
-/** The defaults, in one place (the README documents exactly these). */
-export const DEFAULT_OPTIONS: ResolvedOptions = {
-  collection: 'users',
-  collections: ['users'],
-  emailDomain: 'example.com',
-  emailPrefix: 'anonymous-',
-  anonymousField: 'anonymous',
-  lastSeenField: 'lastSeen',
-  cookie: { name: 'pb_auth', path: '/', domain: undefined, httpOnly: true, sameSite: 'Lax', secure: 'auto' },
-  keepAlive: { refreshAfterFraction: 0.5, lastSeenWriteIntervalSeconds: 3600 },
-  rateLimit: { perIp: 30, global: 0, windowSeconds: 3600 },
-  csrf: { enabled: true, allowedOrigins: [] },
-  upgrade: { sendVerificationEmail: false },
-  onMerge: null,
-  respondWithErrorStatus: true,
-  cleanup: { enabled: true, schedule: '17 3 * * *', retentionDays: 30, batchSize: 100, maxPerRun: 10000 },
-}
-
 /** Keys PocketPages itself may put into a plugin entry; they are not ours to validate. */
-const HOST_KEYS = new Set(['name', 'fn', 'debug'])
-
-const NAME = /^[A-Za-z0-9_]+$/
+const HOST_KEYS = ['name', 'fn', 'debug']
 
 export function resolveOptions(input: unknown): ResolvedOptions {
-  const raw = asObject(input, 'options')
-  const top = pick(raw, 'options', Object.keys(DEFAULT_OPTIONS).concat([...HOST_KEYS]))
-  const d = DEFAULT_OPTIONS
-
-  const collection = name(top.collection, 'collection', d.collection)
-  const collections = top.collections === undefined ? [collection] : nameList(top.collections, 'collections')
-  if (!collections.includes(collection)) {
-    fail(`collections must include the default collection '${collection}' (got [${collections.join(', ')}])`)
+  const options = resolveTable(OPTIONS, input, '', HOST_KEYS) as ResolvedOptions
+  if (options.collections.length === 0) options.collections = [options.collection]
+  if (!options.collections.includes(options.collection)) {
+    fail(
+      `collections must include the default collection '${options.collection}' (got [${options.collections.join(', ')}])`,
+    )
   }
+  return options
+}
 
-  const cookie = pick(asObject(top.cookie ?? {}, 'cookie'), 'cookie', Object.keys(d.cookie))
-  const keepAlive = pick(asObject(top.keepAlive ?? {}, 'keepAlive'), 'keepAlive', Object.keys(d.keepAlive))
-  const rateLimit = pick(asObject(top.rateLimit ?? {}, 'rateLimit'), 'rateLimit', Object.keys(d.rateLimit))
-  const csrf = pick(asObject(top.csrf ?? {}, 'csrf'), 'csrf', Object.keys(d.csrf))
-  const upgrade = pick(asObject(top.upgrade ?? {}, 'upgrade'), 'upgrade', Object.keys(d.upgrade))
-  const cleanup = pick(asObject(top.cleanup ?? {}, 'cleanup'), 'cleanup', Object.keys(d.cleanup))
+/** The defaults, as documented in the README. */
+export const DEFAULT_OPTIONS: ResolvedOptions = resolveOptions({})
 
-  if (top.onMerge !== undefined && top.onMerge !== null && typeof top.onMerge !== 'function') {
-    fail(`onMerge must be a function ({ guest, user, app }) => void`)
+function resolveTable(
+  table: Table,
+  input: unknown,
+  prefix: string,
+  ignoredKeys: string[] = [],
+): Record<string, unknown> {
+  const label = prefix ? prefix.slice(0, -1) : 'options'
+  if (input !== undefined && input !== null && (typeof input !== 'object' || Array.isArray(input))) {
+    fail(`${label} must be an object`)
   }
-
-  return {
-    collection,
-    collections,
-    emailDomain: hostname(top.emailDomain, 'emailDomain', d.emailDomain),
-    emailPrefix: emailPrefix(top.emailPrefix, d.emailPrefix),
-    anonymousField: name(top.anonymousField, 'anonymousField', d.anonymousField),
-    lastSeenField: name(top.lastSeenField, 'lastSeenField', d.lastSeenField),
-    cookie: {
-      name: cookieName(cookie.name, d.cookie.name),
-      path: str(cookie.path, 'cookie.path', d.cookie.path),
-      domain: cookie.domain === undefined ? undefined : str(cookie.domain, 'cookie.domain', ''),
-      httpOnly: bool(cookie.httpOnly, 'cookie.httpOnly', d.cookie.httpOnly),
-      sameSite: oneOf(cookie.sameSite, 'cookie.sameSite', ['Lax', 'Strict', 'None'] as const, d.cookie.sameSite),
-      secure:
-        cookie.secure === 'auto' || cookie.secure === undefined ? 'auto' : bool(cookie.secure, 'cookie.secure', false),
-    },
-    keepAlive: {
-      refreshAfterFraction: num(
-        keepAlive.refreshAfterFraction,
-        'keepAlive.refreshAfterFraction',
-        d.keepAlive.refreshAfterFraction,
-        0,
-        1,
-      ),
-      lastSeenWriteIntervalSeconds: num(
-        keepAlive.lastSeenWriteIntervalSeconds,
-        'keepAlive.lastSeenWriteIntervalSeconds',
-        d.keepAlive.lastSeenWriteIntervalSeconds,
-        0,
-      ),
-    },
-    rateLimit: {
-      perIp: int(rateLimit.perIp, 'rateLimit.perIp', d.rateLimit.perIp, 0),
-      global: int(rateLimit.global, 'rateLimit.global', d.rateLimit.global, 0),
-      windowSeconds: int(rateLimit.windowSeconds, 'rateLimit.windowSeconds', d.rateLimit.windowSeconds, 1),
-    },
-    csrf: {
-      enabled: bool(csrf.enabled, 'csrf.enabled', d.csrf.enabled),
-      allowedOrigins: originList(csrf.allowedOrigins),
-    },
-    upgrade: {
-      sendVerificationEmail: bool(
-        upgrade.sendVerificationEmail,
-        'upgrade.sendVerificationEmail',
-        d.upgrade.sendVerificationEmail,
-      ),
-    },
-    onMerge: (top.onMerge as ResolvedOptions['onMerge']) ?? null,
-    respondWithErrorStatus: bool(top.respondWithErrorStatus, 'respondWithErrorStatus', d.respondWithErrorStatus),
-    cleanup: {
-      enabled: bool(cleanup.enabled, 'cleanup.enabled', d.cleanup.enabled),
-      schedule: str(cleanup.schedule, 'cleanup.schedule', d.cleanup.schedule),
-      retentionDays: num(cleanup.retentionDays, 'cleanup.retentionDays', d.cleanup.retentionDays, 0),
-      batchSize: int(cleanup.batchSize, 'cleanup.batchSize', d.cleanup.batchSize, 1),
-      maxPerRun: int(cleanup.maxPerRun, 'cleanup.maxPerRun', d.cleanup.maxPerRun, 1),
-    },
+  const given = (input ?? {}) as Record<string, unknown>
+  for (const key of Object.keys(given)) {
+    if (!(key in table) && !ignoredKeys.includes(key)) {
+      fail(`unknown key '${key}'${prefix ? ` in ${label}` : ''}; known keys: ${Object.keys(table).join(', ')}`)
+    }
   }
+  const resolved: Record<string, unknown> = {}
+  for (const [key, entry] of Object.entries(table)) {
+    resolved[key] = isOption(entry)
+      ? given[key] === undefined
+        ? entry.default
+        : entry.parse(given[key], prefix + key)
+      : resolveTable(entry, given[key], `${prefix}${key}.`)
+  }
+  return resolved
+}
+
+function isOption(entry: Option<unknown> | Table): entry is Option<unknown> {
+  return typeof (entry as Option<unknown>).parse === 'function'
 }
 
 function fail(message: string): never {
@@ -231,93 +196,143 @@ function fail(message: string): never {
   )
 }
 
-function asObject(value: unknown, label: string): Record<string, unknown> {
-  if (value === undefined || value === null) return {}
-  if (typeof value !== 'object' || Array.isArray(value)) fail(`${label} must be an object`)
-  return value as Record<string, unknown>
-}
+// --- option kinds -------------------------------------------------------------------------------
 
-function pick(value: Record<string, unknown>, label: string, allowed: string[]): Record<string, unknown> {
-  for (const key of Object.keys(value)) {
-    if (!allowed.includes(key)) {
-      const where = label === 'options' ? '' : ` in ${label}`
-      fail(`unknown key '${key}'${where}; known keys: ${allowed.filter((k) => !HOST_KEYS.has(k)).join(', ')}`)
-    }
+function text(fallback: string): Option<string> {
+  return {
+    default: fallback,
+    parse: (value, label) => {
+      if (typeof value !== 'string' || value.length === 0) fail(`${label} must be a non-empty string`)
+      return value
+    },
   }
-  return value
 }
 
-function str(value: unknown, label: string, fallback: string): string {
-  if (value === undefined) return fallback
-  if (typeof value !== 'string' || value.length === 0) fail(`${label} must be a non-empty string`)
-  return value
+function optionalText(): Option<string | undefined> {
+  return { default: undefined, parse: (value, label) => text('').parse(value, label) }
 }
 
-function name(value: unknown, label: string, fallback: string): string {
-  const s = str(value, label, fallback)
-  if (!NAME.test(s)) fail(`${label} must be a collection or field name (letters, digits, _), got '${s}'`)
-  return s
-}
-
-function nameList(value: unknown, label: string): string[] {
-  if (!Array.isArray(value) || value.length === 0) fail(`${label} must be a non-empty array of collection names`)
-  return value.map((v, i) => name(v, `${label}[${i}]`, ''))
-}
-
-function hostname(value: unknown, label: string, fallback: string): string {
-  const s = str(value, label, fallback)
-  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i.test(s))
-    fail(`${label} must be a domain name like 'example.com', got '${s}'`)
-  return s.toLowerCase()
-}
-
-function emailPrefix(value: unknown, fallback: string): string {
-  const s = str(value, 'emailPrefix', fallback)
-  if (!/^[a-z0-9._+-]{1,32}$/i.test(s)) fail(`emailPrefix may use letters, digits and . _ + - (at most 32), got '${s}'`)
-  return s
-}
-
-function cookieName(value: unknown, fallback: string): string {
-  const s = str(value, 'cookie.name', fallback)
-  if (!isValidCookieName(s)) fail(`cookie.name '${s}' is not a valid cookie name`)
-  return s
-}
-
-function bool(value: unknown, label: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback
-  if (typeof value !== 'boolean') fail(`${label} must be true or false`)
-  return value
-}
-
-function num(value: unknown, label: string, fallback: number, min: number, max = Number.POSITIVE_INFINITY): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    fail(`${label} must be a number${max === Number.POSITIVE_INFINITY ? ` >= ${min}` : ` between ${min} and ${max}`}`)
+function matching(fallback: string, pattern: RegExp, what: string, normalize = (s: string) => s): Option<string> {
+  return {
+    default: fallback,
+    parse: (value, label) => {
+      const s = text(fallback).parse(value, label)
+      if (!pattern.test(s)) fail(`${label} must be ${what}, got '${s}'`)
+      return normalize(s)
+    },
   }
-  return value
 }
 
-function int(value: unknown, label: string, fallback: number, min: number): number {
-  const n = num(value, label, fallback, min)
-  if (!Number.isInteger(n)) fail(`${label} must be a whole number`)
-  return n
+function name(fallback: string): Option<string> {
+  return matching(fallback, /^[A-Za-z0-9_]+$/, 'a collection or field name (letters, digits, _)')
 }
 
-function oneOf<T extends string>(value: unknown, label: string, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback
-  if (!allowed.includes(value as T)) fail(`${label} must be one of ${allowed.join(', ')}`)
-  return value as T
+function nameList(): Option<string[]> {
+  return {
+    default: [],
+    parse: (value, label) => {
+      if (!Array.isArray(value) || value.length === 0) fail(`${label} must be a non-empty array of collection names`)
+      return value.map((v, i) => name('').parse(v, `${label}[${i}]`))
+    },
+  }
 }
 
-function originList(value: unknown): string[] {
-  if (value === undefined) return []
-  if (!Array.isArray(value)) fail(`csrf.allowedOrigins must be an array of origins like 'https://app.example.org'`)
-  return value.map((v) => {
-    if (typeof v !== 'string' || !/^https?:\/\/[^/\s]+$/i.test(v)) {
-      fail(
-        `csrf.allowedOrigins entries must look like 'https://app.example.org' (scheme and host, no path), got '${String(v)}'`,
-      )
-    }
-    return v.toLowerCase()
-  })
+function domain(fallback: string): Option<string> {
+  const pattern = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i
+  return matching(fallback, pattern, "a domain name like 'example.com'", (s) => s.toLowerCase())
+}
+
+function emailPrefix(fallback: string): Option<string> {
+  return matching(fallback, /^[a-z0-9._+-]{1,32}$/i, 'letters, digits and . _ + - (at most 32)')
+}
+
+function cookieName(fallback: string): Option<string> {
+  return {
+    default: fallback,
+    parse: (value, label) => {
+      const s = text(fallback).parse(value, label)
+      if (!isValidCookieName(s)) fail(`${label} '${s}' is not a valid cookie name`)
+      return s
+    },
+  }
+}
+
+function bool(fallback: boolean): Option<boolean> {
+  return {
+    default: fallback,
+    parse: (value, label) => {
+      if (typeof value !== 'boolean') fail(`${label} must be true or false`)
+      return value
+    },
+  }
+}
+
+function autoOrBool(): Option<'auto' | boolean> {
+  return { default: 'auto', parse: (value, label) => (value === 'auto' ? 'auto' : bool(false).parse(value, label)) }
+}
+
+function number(fallback: number, min: number, max = Number.POSITIVE_INFINITY): Option<number> {
+  return {
+    default: fallback,
+    parse: (value, label) => {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+        fail(
+          `${label} must be a number ${max === Number.POSITIVE_INFINITY ? `>= ${min}` : `between ${min} and ${max}`}`,
+        )
+      }
+      return value
+    },
+  }
+}
+
+function integer(fallback: number, min: number, max = Number.POSITIVE_INFINITY): Option<number> {
+  return {
+    default: fallback,
+    parse: (value, label) => {
+      const n = number(fallback, min, max).parse(value, label)
+      if (!Number.isInteger(n)) fail(`${label} must be a whole number`)
+      return n
+    },
+  }
+}
+
+function oneOf<T extends string>(allowed: readonly T[], fallback: T): Option<T> {
+  return {
+    default: fallback,
+    parse: (value, label) => {
+      if (!allowed.includes(value as T)) fail(`${label} must be one of ${allowed.join(', ')}`)
+      return value as T
+    },
+  }
+}
+
+function originList(): Option<string[]> {
+  return {
+    default: [],
+    parse: (value, label) => {
+      if (!Array.isArray(value)) fail(`${label} must be an array of origins like 'https://app.example.org'`)
+      return value.map((v) => {
+        if (typeof v !== 'string' || !/^https?:\/\/[^/\s]+$/i.test(v)) {
+          fail(
+            `${label} entries must look like 'https://app.example.org' (scheme and host, no path), got '${String(v)}'`,
+          )
+        }
+        return v.toLowerCase()
+      })
+    },
+  }
+}
+
+/**
+ * A function option. Only checked here: the function itself is read again from +config.js in the
+ * JS VM that serves the request (see src/plugin/function-options.ts), never taken from here.
+ */
+function hook<F>(key: string, shape: string): Option<F | null> {
+  return {
+    default: null,
+    parse: (value, label) => {
+      if (value !== null && typeof value !== 'function') fail(`${label || key} must be a function ${shape}`)
+      return value as F | null
+    },
+  }
 }

@@ -3,20 +3,21 @@
  * PocketBase starts and written to its log, so a misconfiguration shows up before a user does.
  */
 import { requireGuestCollection, unfillableRequiredFields } from './collection'
-import { SIGN_IN_LOG_TABLE } from './constants'
+import { COUNTERS_TABLE } from './constants'
 import type { ResolvedOptions } from './options'
+import { type Backend, type CollectionInfo, fieldSettings } from './ports'
 
 export interface ConfigurationProblem {
   level: 'error' | 'warn'
   message: string
 }
 
-export function findConfigurationProblems(app: core.App, options: ResolvedOptions): ConfigurationProblem[] {
+export function findConfigurationProblems(backend: Backend, options: ResolvedOptions): ConfigurationProblem[] {
   const problems: ConfigurationProblem[] = []
   for (const name of options.collections) {
     try {
-      const collection = requireGuestCollection(app, name, options)
-      const unfillable = unfillableRequiredFields(collection, options)
+      const collection = requireGuestCollection(backend, name, options)
+      const unfillable = unfillableRequiredFields(backend, collection, options)
       if (unfillable.length > 0) {
         problems.push({
           level: 'warn',
@@ -35,33 +36,22 @@ export function findConfigurationProblems(app: core.App, options: ResolvedOption
       problems.push({ level: 'error', message: error instanceof Error ? error.message : String(error) })
     }
   }
-  if (!signInLogExists(app)) {
+  if (!backend.countersReady()) {
     problems.push({
       level: 'error',
-      message: `Table '${SIGN_IN_LOG_TABLE}' is missing, so guest sign-in cannot count sign-ins for its rate limits. Copy the plugin's migration into pb_migrations/ and restart PocketBase.`,
+      message: `Table '${COUNTERS_TABLE}' is missing, so guest sign-in cannot count sign-ins for its rate limits. Copy the plugin's migrations into pb_migrations/ and restart PocketBase.`,
     })
   }
   return problems
 }
 
-export function signInLogExists(app: core.App): boolean {
-  try {
-    app.db().newQuery(`SELECT 1 FROM ${SIGN_IN_LOG_TABLE} LIMIT 1`).execute()
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** The email field's domain lists must let `anonymous-…@<emailDomain>` through. */
-function emailDomainProblem(collection: core.Collection, domain: string): string | null {
-  const field = collection.fields.getByName('email') as unknown as {
-    onlyDomains?: string[]
-    exceptDomains?: string[]
-  } | null
+function emailDomainProblem(collection: CollectionInfo, domain: string): string | null {
+  const field = collection.fields.getByName('email')
   if (!field) return null
-  const only = [...(field.onlyDomains ?? [])].map((d) => String(d).toLowerCase())
-  const except = [...(field.exceptDomains ?? [])].map((d) => String(d).toLowerCase())
+  const settings = fieldSettings(field)
+  const only = [...(settings.onlyDomains ?? [])].map((d) => String(d).toLowerCase())
+  const except = [...(settings.exceptDomains ?? [])].map((d) => String(d).toLowerCase())
   const fix = `Allow '${domain}' in the email field's domain lists, or set the plugin option 'emailDomain' to an allowed domain.`
   if (only.length > 0 && !only.includes(domain)) {
     return `Collection '${collection.name}' only accepts emails at ${only.join(', ')}, so guest emails at '${domain}' are rejected. ${fix}`

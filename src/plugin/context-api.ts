@@ -2,21 +2,39 @@
  * The functions the plugin adds to every page's context (`api`), so `<script server>` blocks can
  * call them as bare names.
  */
-import type { AuthData, GuestAuth } from '../core/guest-auth'
+
+import type { AttemptLimits } from '../core/failed-attempts'
+import type { AttemptThrottle, AuthData, GuestAuth } from '../core/guest-auth'
+import type { AuthRecord } from '../core/ports'
 import type { UpgradeInput } from '../core/upgrade'
 
 export interface AnonymousContextApi {
-  /** Creates a guest, sets the `pb_auth` cookie and signs this request in. */
+  /** Creates a guest, sets the session cookie and signs this request in. */
   signInAnonymously(options?: { collection?: string }): AuthData
   /** True when `record` (default: the signed-in user) is a guest. */
-  isAnonymous(record?: core.Record): boolean
-  /** Clears the cookie; this request is signed out. */
+  isAnonymous(record?: AuthRecord): boolean
+  /** Signs in to an existing account with a token the app obtained; a guest session is merged into it. */
+  signIn(authData: { token: string; record?: unknown }): AuthData
+  /** Clears the cookie; this request is signed out. A guest is ended for good. */
   signOut(): void
   /** Turns the signed-in guest into a full account with the same id. */
   upgradeAnonymousUser(input: UpgradeInput): AuthData
   /** Moves the signed-in guest's data into `into` (via `onMerge` or the default), deletes the guest, signs in as `into`. */
-  mergeAnonymousUser(into: core.Record): AuthData
+  mergeAnonymousUser(into: AuthRecord): AuthData
+  /** A throttle for one of the app's forms: `failedAttempts(name, limits).begin(key)`, then `.succeeded()`. */
+  failedAttempts(name: string, limits: AttemptLimits): AttemptThrottle
 }
+
+/** Names of the context functions, also the ones another plugin must not replace. */
+export const CONTEXT_FUNCTIONS = [
+  'signInAnonymously',
+  'isAnonymous',
+  'signIn',
+  'signOut',
+  'upgradeAnonymousUser',
+  'mergeAnonymousUser',
+  'failedAttempts',
+] as const satisfies readonly (keyof AnonymousContextApi)[]
 
 /**
  * `onError` sees every error thrown to the page (the adapter keeps the last one to answer with
@@ -36,8 +54,30 @@ export function contextApiFor(auth: GuestAuth, onError: (error: unknown) => void
   return {
     signInAnonymously: reporting((options?: { collection?: string }) => auth.signInAnonymously(options ?? {})),
     isAnonymous: (record) => auth.isAnonymous(record ?? auth.currentRecord),
+    signIn: reporting((authData: { token: string }) => auth.signIn(authData)),
     signOut: reporting(() => auth.signOut()),
     upgradeAnonymousUser: reporting((input: UpgradeInput) => auth.upgradeAnonymousUser(input)),
-    mergeAnonymousUser: reporting((into: core.Record) => auth.mergeAnonymousUser(into)),
+    mergeAnonymousUser: reporting((into: AuthRecord) => auth.mergeAnonymousUser(into)),
+    failedAttempts: reporting((name: string, limits: AttemptLimits) => {
+      const throttle = auth.failedAttempts(name, limits)
+      return { begin: reporting((key: string) => throttle.begin(key)) }
+    }),
+  }
+}
+
+/**
+ * Puts the functions on `api` so that they stay ours: another plugin (pocketpages-plugin-auth
+ * defines `signIn`, `signOut` and `signInAnonymously` too) assigning the same name, before or
+ * after us, does not replace them. Its own functions that call `api.signIn(...)` reach ours.
+ */
+export function defineContextFunctions(api: object, functions: AnonymousContextApi): void {
+  for (const name of CONTEXT_FUNCTIONS) {
+    Object.defineProperty(api, name, {
+      configurable: true,
+      enumerable: true,
+      get: () => functions[name],
+      // Another plugin's assignment is ignored on purpose: the session has one owner.
+      set: () => {},
+    })
   }
 }

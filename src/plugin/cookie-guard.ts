@@ -1,13 +1,16 @@
 /**
- * Keeps the session cookie alive through PocketPages' `response.cookie()`.
+ * Makes the plugin the one writer of the session cookie, through PocketPages' `response.cookie()`.
  *
- * Upstream PocketPages' `response.cookie()` *sets* the Set-Cookie header, replacing every cookie
- * already in the response: a page that signs a guest in and then sets its own cookie would
- * silently lose `pb_auth` (the guest would exist, but the browser would never hold its key).
- * The guard wraps `response.cookie()` so that, after the page's cookie is written, any session
- * cookie this request issued is appended again. Hosts that already append are unaffected.
+ * 1. Upstream PocketPages' `response.cookie()` *sets* the Set-Cookie header, replacing every cookie
+ *    already in the response: a page that signs a guest in and then sets its own cookie would
+ *    silently lose the session. After any cookie is written, the guard appends again the session
+ *    cookies this request issued.
+ * 2. A write of the session cookie itself by page code or another plugin (pocketpages-plugin-auth's
+ *    `signIn()` and `signOut()` end in exactly that) is routed to the plugin's own sign-in or
+ *    sign-out, so every sign-in merges a guest and every session cookie gets the plugin's flags.
+ *    Before the page runs (other plugins' onRequest), writes pass through untouched.
  */
-import type { PagesResponse } from '../pocketpages/types'
+import type { CookieSerializeOptions, PagesResponse } from '../pocketpages/types'
 
 const GUARDED = '__pocketpagesAnonymousCookieGuard'
 
@@ -17,21 +20,34 @@ export interface ResponseHeaders {
   add(key: string, value: string): void
 }
 
-export function guardSessionCookies(
-  response: PagesResponse,
-  headers: () => ResponseHeaders,
-  issued: () => readonly string[],
-): void {
+export interface CookieGuard {
+  cookieName: string
+  headers: () => ResponseHeaders
+  /** Set-Cookie values the plugin issued in this response. */
+  issued: () => readonly string[]
+  /** Handles a write of the session cookie, or returns false to let it through unchanged. */
+  routeSessionWrite: (value: unknown, options: CookieSerializeOptions | undefined) => boolean
+}
+
+export function guardSessionCookies(response: PagesResponse, guard: CookieGuard): void {
   const target = response as PagesResponse & { [GUARDED]?: true }
   if (target[GUARDED]) return
   const original = response.cookie
-  target.cookie = ((name: string, value: unknown, options?: Parameters<PagesResponse['cookie']>[2]) => {
+  target.cookie = ((name: string, value: unknown, options?: CookieSerializeOptions) => {
+    if (name === guard.cookieName && guard.routeSessionWrite(value, options)) return ''
     const result = original(name, value, options)
-    const present = headers().values('Set-Cookie')
-    for (const cookie of issued()) {
-      if (!present.includes(cookie)) headers().add('Set-Cookie', cookie)
+    const present = guard.headers().values('Set-Cookie')
+    for (const cookie of guard.issued()) {
+      if (!present.includes(cookie)) guard.headers().add('Set-Cookie', cookie)
     }
     return result
   }) as PagesResponse['cookie']
   target[GUARDED] = true
+}
+
+/** True when a cookie write means "delete it": an empty value, or an expiry now or in the past. */
+export function isCookieDeletion(value: unknown, options: CookieSerializeOptions | undefined): boolean {
+  if (value === '' || value === null || value === undefined) return true
+  if (options?.maxAge !== undefined && options.maxAge <= 0) return true
+  return options?.expires !== undefined && options.expires.getTime() <= Date.now()
 }

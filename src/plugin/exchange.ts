@@ -10,20 +10,24 @@ export function exchangeFor(request: PagesRequest): PagesExchange {
   const issuedCookies: string[] = []
   return {
     issuedCookies,
+    method: () => request.method,
     header: (name) => request.header(name) || '',
+    // Go keeps repeated header lines apart; PocketPages' header() returns only the first.
+    cookieLines: () => event.request?.header.values('Cookie') ?? [],
     host: () => event.request?.host || request.header('Host') || '',
     clientIp: () => event.realIP(),
     isTls: () => !!event.request?.tls,
-    // PocketPages' response.cookie() *replaces* Set-Cookie (a known flaw), so a page setting its
+    // PocketPages' response.cookie() *replaces* Set-Cookie (an upstream flaw), so a page setting its
     // own cookie would wipe ours, and vice versa. Appending through the event keeps both.
     appendSetCookie: (serialized) => {
       issuedCookies.push(serialized)
       event.response.header().add('Set-Cookie', serialized)
     },
     setHeader: (name, value) => event.response.header().set(name, value),
+    addHeader: (name, value) => event.response.header().add(name, value),
     enrich: (record) => {
       try {
-        $apis.enrichRecord(event, record)
+        $apis.enrichRecord(event, record as unknown as core.Record)
       } catch {
         // Enrichment only shapes the record's JSON form; a failing hook must not sign the user out.
       }

@@ -1,13 +1,17 @@
 /**
- * Finds this plugin's options in `pb_hooks/pages/+config.js`, for code PocketPages hands no
- * options to (start-up, the cleanup cron job and its route) and for function options that must
- * come from the VM running the request (`onMerge`). Reads the file the way PocketPages does: an
- * object, or a function of PocketPages' globalApi. `require` caches the module per VM.
+ * This plugin's options as written in `pb_hooks/pages/+config.js`, read in the JS VM that asks.
+ *
+ * Two kinds of callers need it: code PocketPages hands no options to (start-up, the cleanup cron
+ * job and its route), and function options (`onMerge`, `beforeGuestSignIn`). Upstream PocketPages
+ * keeps its config in `$app.store()`, so a function option reaches the plugin bound to the JS VM
+ * that ran bootstrap, which may be serving another request right now (goja VMs are not
+ * thread-safe). Function options are therefore always taken from +config.js in the serving VM,
+ * never from the options PocketPages passes. `require` caches the module per VM.
  */
 import { PLUGIN_NAME } from '../core/constants'
-import { type ResolvedOptions, resolveOptions } from '../core/options'
+import { type GuestCheck, type MergeHook, type ResolvedOptions, resolveOptions } from '../core/options'
 
-/** Returns the resolved options, or null when +config.js does not list the plugin. */
+/** The resolved options, or null when +config.js does not list the plugin. Throws INVALID_OPTIONS. */
 export function readPluginOptionsFromPagesConfig(factory: unknown): ResolvedOptions | null {
   const exported: unknown = require(`${__hooks}/pages/+config.js`)
   const config = typeof exported === 'function' ? exported(pocketPagesGlobalApi()) : exported
@@ -20,6 +24,21 @@ export function readPluginOptionsFromPagesConfig(factory: unknown): ResolvedOpti
     }
   }
   return null
+}
+
+export interface FunctionOptions {
+  onMerge: MergeHook | null
+  beforeGuestSignIn: GuestCheck | null
+}
+
+/**
+ * The function options from +config.js in this VM. When +config.js does not list the plugin by
+ * name or factory (e.g. an app wraps the factory), the options PocketPages passed are the fallback.
+ */
+export function functionOptions(factory: unknown, passed: FunctionOptions): FunctionOptions {
+  const options = readPluginOptionsFromPagesConfig(factory)
+  if (!options) return passed
+  return { onMerge: options.onMerge, beforeGuestSignIn: options.beforeGuestSignIn }
 }
 
 function pocketPagesGlobalApi(): unknown {

@@ -2,7 +2,7 @@
 // sites (Origin, else Referer), and do nothing when they refuse.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { attempt, countRows, countSignInLog, type Outcome, report, tally } from '../support/abuse.ts'
+import { attempt, countedSignIns, countRows, type Outcome, report, tally } from '../support/abuse.ts'
 import { field, getPage, markText, signInAsGuest } from '../support/guest.ts'
 import { getSetCookie, isDeletion, type PostFormOptions, postForm } from '../support/http.ts'
 import { type PocketBaseServer, startPocketBase } from '../support/pocketbase.ts'
@@ -84,10 +84,10 @@ describe('login CSRF: guest sign-in (POST /login mode=anonymous)', () => {
         headers: Object.fromEntries(Object.entries(opts.headers ?? {}).map(([k, v]) => [k, v.replace('SAME', pb.url)])),
       }
       const before = users(pb)
-      const logBefore = countSignInLog(pb)
+      const logBefore = countedSignIns(pb)
       assertRefused(await signIn(resolved), name)
       assert.equal(users(pb), before, 'no user may be created')
-      assert.equal(countSignInLog(pb), logBefore, 'a refused sign-in must not use up the rate limit')
+      assert.equal(countedSignIns(pb), logBefore, 'a refused sign-in must not use up the rate limit')
     })
   }
 
@@ -226,7 +226,7 @@ describe('login CSRF: csrf.allowedOrigins', () => {
       hooksOverlay: {
         'pages/+config.js': `module.exports = { plugins: ['pocketpages-plugin-ejs', {
           name: 'pocketpages-plugin-anonymous',
-          rateLimit: { perIp: 1000 },
+          rateLimit: { perNetwork: 1000 },
           csrf: { allowedOrigins: ['https://partner.example'] },
         }] }`,
       },

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import {
   attempt,
+  countedSignIns,
   countGuests,
-  countSignInLog,
   epoch,
   forgeJwt,
   type Outcome,
@@ -209,7 +209,7 @@ describe('1,000 sign-ins at concurrency 64', () => {
     assert.equal(t.s302, 1000, `non-302 answers: ${JSON.stringify(t.other)}`)
     const sessions = outcomes.map(issued).filter((s): s is Issued => s !== null)
     assert.equal(records.length, sessions.length, 'records == successes')
-    assert.equal(countSignInLog(pb), records.length, 'one sign-in log row per record')
+    assert.equal(countedSignIns(pb), records.length, 'one sign-in log row per record')
 
     const byId = new Map(records.map((r) => [r.id, r]))
     assert.equal(new Set(records.map((r) => r.email.toLowerCase())).size, records.length, 'duplicate emails')
@@ -265,7 +265,7 @@ describe('kill -9 in the middle of a 1,000-sign-in load', () => {
     await pb.restart()
     const integrity = integrityCheck(pb.dataDir)
     const records = countGuests(pb)
-    const logRows = countSignInLog(pb)
+    const logRows = countedSignIns(pb)
     report(
       pb,
       'crash: kill -9 after ~300 of 1000 sign-ins',

@@ -4,7 +4,7 @@
 // Collections come from a migration overlay, so they exist before serve (and the start-up check).
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { attempt, countRows, countSignInLog, report, tally } from '../support/abuse.ts'
+import { attempt, countedSignIns, countRows, report, tally } from '../support/abuse.ts'
 import { markText } from '../support/guest.ts'
 import { getSetCookie, isDeletion, postForm } from '../support/http.ts'
 import { type PocketBaseServer, startPocketBase } from '../support/pocketbase.ts'
@@ -37,7 +37,7 @@ const CASES: Case[] = [
     name: 'not an auth collection',
     options: { collection: 'posts' },
     migration: `app.save(new Collection({ type: 'base', name: 'posts', fields: [
-      { name: 'anonymous', type: 'bool' }, { name: 'lastSeen', type: 'date' }, { name: 'title', type: 'text' },
+      { name: 'anonymous', type: 'bool', hidden: true }, { name: 'lastSeen', type: 'date', hidden: true }, { name: 'title', type: 'text' },
     ] }))`,
     tables: ['users', 'posts'],
     message: [/Collection 'posts' is a base collection/, /auth collection/, /plugin option 'collection'/],
@@ -46,11 +46,11 @@ const CASES: Case[] = [
   {
     name: "auth collection without the 'anonymous' field",
     options: { collection: 'plain' },
-    migration: `app.save(new Collection({ type: 'auth', name: 'plain', fields: [{ name: 'lastSeen', type: 'date' }] }))`,
+    migration: `app.save(new Collection({ type: 'auth', name: 'plain', fields: [{ name: 'lastSeen', type: 'date', hidden: true }] }))`,
     tables: ['users', 'plain'],
     message: [
       /Collection 'plain' has no bool field 'anonymous'/,
-      /add a non-required bool field 'anonymous' to 'plain'/,
+      /add a hidden, non-required bool field 'anonymous' to 'plain'/,
       /'anonymousField'/,
     ],
     startup: [/error: /, /Collection 'plain' has no bool field 'anonymous'/],
@@ -59,7 +59,7 @@ const CASES: Case[] = [
     name: 'a required custom field the plugin cannot fill',
     options: { collection: 'profiles' },
     migration: `app.save(new Collection({ type: 'auth', name: 'profiles', fields: [
-      { name: 'anonymous', type: 'bool' }, { name: 'lastSeen', type: 'date' }, { name: 'nickname', type: 'text', required: true },
+      { name: 'anonymous', type: 'bool', hidden: true }, { name: 'lastSeen', type: 'date', hidden: true }, { name: 'nickname', type: 'text', required: true },
     ] }))`,
     tables: ['users', 'profiles'],
     message: [
@@ -72,7 +72,7 @@ const CASES: Case[] = [
     name: 'email field that rejects the guest domain (onlyDomains)',
     options: { collection: 'members' },
     migration: `const c = new Collection({ type: 'auth', name: 'members', fields: [
-      { name: 'anonymous', type: 'bool' }, { name: 'lastSeen', type: 'date' },
+      { name: 'anonymous', type: 'bool', hidden: true }, { name: 'lastSeen', type: 'date', hidden: true },
     ] })
     app.save(c)
     const saved = app.findCollectionByNameOrId('members')
@@ -85,7 +85,7 @@ const CASES: Case[] = [
 ]
 
 function configFor(options: Record<string, unknown>): string {
-  return `module.exports = { plugins: ['pocketpages-plugin-ejs', ${JSON.stringify({ name: 'pocketpages-plugin-anonymous', rateLimit: { perIp: 1000 }, ...options })}] }`
+  return `module.exports = { plugins: ['pocketpages-plugin-ejs', ${JSON.stringify({ name: 'pocketpages-plugin-anonymous', rateLimit: { perNetwork: 1000 }, ...options })}] }`
 }
 
 for (const c of CASES) {
@@ -109,7 +109,7 @@ for (const c of CASES) {
     after(() => pb?.stop())
 
     it('answers POST /login with the error page: its status, the message naming the collection and the fix; creates nothing', async () => {
-      const counts = () => c.tables.map((t) => countRows(pb, t)).concat(countSignInLog(pb))
+      const counts = () => c.tables.map((t) => countRows(pb, t)).concat(countedSignIns(pb))
       const before = counts()
       const outcomes = []
       for (let i = 0; i < 3; i++) {

@@ -180,8 +180,8 @@ describe('guest sign-in into a non-default collection', () => {
         type: 'auth',
         viewRule: 'id = @request.auth.id',
         fields: [
-          { name: 'anonymous', type: 'bool' },
-          { name: 'lastSeen', type: 'date' },
+          { name: 'anonymous', type: 'bool', hidden: true },
+          { name: 'lastSeen', type: 'date', hidden: true },
         ],
       },
     })
@@ -219,7 +219,7 @@ describe("the session cookie survives upstream PocketPages' replacing response.c
               }
             },
           })
-          module.exports = { plugins: ['pocketpages-plugin-ejs', upstreamCookies, { name: 'pocketpages-plugin-anonymous', rateLimit: { perIp: 1000 } }] }`,
+          module.exports = { plugins: ['pocketpages-plugin-ejs', upstreamCookies, { name: 'pocketpages-plugin-anonymous', rateLimit: { perNetwork: 1000 } }] }`,
         'pages/sign-in-then-cookie.ejs': `<script server>
           signInAnonymously()
           response.cookie('theme', 'dark')

@@ -4,8 +4,8 @@
 // hidden `lastSeen` and `created` columns with sqlite3. Full accounts are never touched.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { formatPocketBaseDate } from '../../src/core/keep-alive.ts'
-import { signInAsGuest } from '../support/guest.ts'
+import { formatPocketBaseDate } from '../../src/core/dates.ts'
+import { guestMarkerHash, signInAsGuest } from '../support/guest.ts'
 import {
   createFullUser,
   createOwnedCollection,
@@ -76,7 +76,7 @@ async function cronIds(pb: PocketBaseServer): Promise<{ id: string; expression: 
 
 /** A +config.js with these cleanup options (and other plugin options). */
 function config(cleanup: Record<string, unknown>, other: Record<string, unknown> = {}): string {
-  const options = { name: 'pocketpages-plugin-anonymous', rateLimit: { perIp: 1000 }, ...other, cleanup }
+  const options = { name: 'pocketpages-plugin-anonymous', rateLimit: { perNetwork: 1000 }, ...other, cleanup }
   return `module.exports = { plugins: ['pocketpages-plugin-ejs', ${JSON.stringify(options)}] }\n`
 }
 
@@ -101,6 +101,10 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
     keptIds['guest never seen, created 29 days ago'] = await agedGuest(pb, 29, null)
     keptIds['full account created and seen 40 days ago'] = await agedFullUser(pb, 40, 40)
     keptIds['full account created 400 days ago, never seen'] = await agedFullUser(pb, 400, null)
+    // A superuser may set the flag on a full account; its real password still says it is no guest.
+    const flagged = await agedFullUser(pb, 40, 40)
+    setColumns(pb.dataDir, 'users', flagged, { anonymous: true })
+    keptIds['full account flagged as a guest, seen 40 days ago'] = flagged
     const upgraded = await signInAsGuest(pb)
     const password = 'upgraded-long-ago'
     const result = await postUpgrade(pb, upgraded.cookie, {
@@ -118,11 +122,11 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
       await createRecord(pb, 'notes', { owner: keptIds['full account created and seen 40 days ago'] })
     ).id
 
-    // Three sign-in log rows older than the rate-limit window (1 h): the run prunes them.
-    const old = Date.now() - 2 * 60 * 60 * 1000
+    // Three counter rows that no window can see any more: the run prunes them.
+    const old = Date.now() - 60 * 1000
     sqlite(
       pb.dataDir,
-      `INSERT INTO pocketpages_anonymous_signins (ipKey, created) VALUES ('old-a', ${old}), ('old-b', ${old - 1}), ('old-c', ${old - 2})`,
+      `INSERT INTO pocketpages_anonymous_counters (bucket, slot, count, expires) VALUES ('old-a', 1, 1, ${old}), ('old-b', 1, 1, ${old - 1}), ('old-c', 1, 1, ${old - 2})`,
     )
 
     const res = await pb.api(CLEANUP, { method: 'POST' })
@@ -135,7 +139,7 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
 
   it('answers 200 with a JSON report of what it did', () => {
     assert.equal(status, 200)
-    assert.deepEqual(report, { deleted: 3, failed: 0, byCollection: { users: 3 }, prunedSignInLogRows: 3 })
+    assert.deepEqual(report, { deleted: 3, failed: 0, skipped: 1, byCollection: { users: 3 }, prunedCounters: 3 })
   })
 
   it('deletes exactly the guests inactive for more than 30 days', async () => {
@@ -155,10 +159,13 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
     assert.ok(await findRecord(pb, 'notes', notes.ofFullAccount!), "a full account's note was deleted")
   })
 
-  it('prunes only the sign-in log rows older than the rate-limit window', () => {
-    const rows = sqlite<{ ipKey: string }>(pb.dataDir, 'SELECT ipKey FROM pocketpages_anonymous_signins')
-    assert.ok(!rows.some((r) => r.ipKey.startsWith('old-')), 'old sign-in rows are still there')
-    assert.ok(rows.length >= 6, `recent sign-in rows were pruned too (${rows.length} left)`)
+  it('prunes only the rate-limit counters that no window can see any more', () => {
+    const rows = sqlite<{ bucket: string }>(pb.dataDir, 'SELECT bucket FROM pocketpages_anonymous_counters')
+    assert.ok(!rows.some((r) => r.bucket.startsWith('old-')), 'expired counters are still there')
+    assert.ok(
+      rows.some((r) => r.bucket.startsWith('signin:')),
+      'the live sign-in counters were pruned too',
+    )
   })
 
   it("logs how many guests it removed in PocketBase's logs", async () => {
@@ -176,7 +183,8 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
       deleted: 0,
       failed: 0,
       byCollection: { users: 0 },
-      prunedSignInLogRows: 0,
+      skipped: 1,
+      prunedCounters: 0,
     })
     for (const [what, id] of Object.entries(keptIds))
       assert.equal(await exists(pb, id), true, `deleted on the second run: ${what}`)
@@ -191,10 +199,10 @@ describe('cleanup route and cron job with the default config', () => {
   })
   after(() => pb?.stop())
 
-  it(`registers the cron job '${CRON_ID}' daily at 03:17`, async () => {
+  it(`registers the cron job '${CRON_ID}' hourly at minute 17`, async () => {
     const job = (await cronIds(pb)).find((c) => c.id === CRON_ID)
     assert.ok(job, `GET /api/crons does not list ${CRON_ID}`)
-    assert.equal(job.expression, '17 3 * * *')
+    assert.equal(job.expression, '17 * * * *')
   })
 
   it('deletes stale guests when the cron job itself runs (POST /api/crons/:id)', async () => {
@@ -258,7 +266,7 @@ describe('cleanup options from +config.js', () => {
         name: 'members',
         type: 'auth',
         fields: [
-          { name: 'anonymous', type: 'bool' },
+          { name: 'anonymous', type: 'bool', hidden: true },
           { name: 'lastSeen', type: 'date', hidden: true },
         ],
       },
@@ -344,6 +352,8 @@ describe('cleanup options from +config.js', () => {
     // collection made through the API (or a migration) has no 'created' field unless one adds it.
     for (const record of [memberGuest, memberFull])
       setColumns(pb.dataDir, 'members', record.id, { lastSeen: daysAgo(40) })
+    // A guest is flagged AND has the plugin's password marker (what signInAnonymously() writes).
+    setColumns(pb.dataDir, 'members', memberGuest.id, { password: guestMarkerHash() })
     const userGuest = await agedGuest(pb, 40, 40)
 
     const report = await runCleanup(pb)

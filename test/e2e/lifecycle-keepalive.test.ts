@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import jwt from 'jsonwebtoken'
-import { formatPocketBaseDate, parsePocketBaseDate } from '../../src/core/keep-alive.ts'
+import { formatPocketBaseDate, parsePocketBaseDate } from '../../src/core/dates.ts'
 import { authRefresh, claimsOf, decodeAuthCookie, getPage, signInAsGuest } from '../support/guest.ts'
 import { getSetCookie, isDeletion, postForm } from '../support/http.ts'
 import {

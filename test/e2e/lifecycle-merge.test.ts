@@ -208,7 +208,7 @@ const ON_MERGE_CONFIG = `module.exports = {
     'pocketpages-plugin-ejs',
     {
       name: 'pocketpages-plugin-anonymous',
-      rateLimit: { perIp: 1000 },
+      rateLimit: { perNetwork: 1000 },
       onMerge: ({ guest, user, app }) => {
         const entry = new Record(app.findCollectionByNameOrId('merge_log'))
         entry.set('guest', guest.id)

@@ -6,7 +6,7 @@
 // (203.0.113.0/24 is TEST-NET-3), which PocketBase believes once trustProxy() has run.
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
-import { SIGN_IN_LOG_TABLE } from '../../src/core/constants.ts'
+import { COUNTERS_TABLE } from '../../src/core/constants.ts'
 import type { PocketBaseServer } from './pocketbase.ts'
 import { sqlite } from './sqlite.ts'
 
@@ -127,9 +127,13 @@ export function countGuests(pb: PocketBaseServer, collection = 'users'): number 
   return countRows(pb, collection, 'anonymous = 1')
 }
 
-/** Rows of the plugin's sign-in log. */
-export function countSignInLog(pb: PocketBaseServer): number {
-  return countRows(pb, SIGN_IN_LOG_TABLE)
+/** Guest sign-ins the per-network rate limit has counted (the sum of its counters). */
+export function countedSignIns(pb: PocketBaseServer): number {
+  const [row] = sqlite<{ n: number }>(
+    pb.dataDir,
+    `SELECT COALESCE(SUM(count), 0) AS n FROM ${COUNTERS_TABLE} WHERE bucket LIKE 'signin:%' AND bucket != 'signin:*'`,
+  )
+  return Number(row?.n ?? 0)
 }
 
 // ---------------------------------------------------------------------------------------------

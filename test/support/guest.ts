@@ -1,7 +1,9 @@
 // Guest-flow helpers shared by the e2e tests: sign in through the demo's /login form, read the
 // pb_auth cookie, fetch pages with it.
 import assert from 'node:assert/strict'
+import { randomInt } from 'node:crypto'
 import jwt from 'jsonwebtoken'
+import { guestPasswordHash } from '../../src/core/guest-identity.ts'
 import { getSetCookie, type PostFormOptions, postForm, type SetCookie } from './http.ts'
 import type { PocketBaseServer } from './pocketbase.ts'
 
@@ -97,4 +99,11 @@ function htmlDecode(text: string): string {
 export function markText(html: string): string | null {
   const match = /<mark id="error">([\s\S]*?)<\/mark>/.exec(html)
   return match ? htmlDecode(match[1]!).trim() : null
+}
+
+/** A guest password marker, as the plugin writes it (for fixtures that make guests by SQL). */
+export function guestMarkerHash(): string {
+  const randomString = (length: number, alphabet: string) =>
+    Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join('')
+  return guestPasswordHash({ randomString, hmac: () => '' }, 10)
 }

@@ -1,24 +1,28 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { readCookieValues, serializeCookie } from '../../src/core/cookie.ts'
+import { isValidCookieName, readCookieValues, serializeCookie } from '../../src/core/cookie.ts'
 
 describe('readCookieValues', () => {
   it('returns the value of the named cookie', () => {
-    assert.deepEqual(readCookieValues('a=1; pb_auth=xyz; b=2', 'pb_auth'), ['xyz'])
+    assert.deepEqual(readCookieValues(['a=1; pb_auth=xyz; b=2'], 'pb_auth'), ['xyz'])
   })
   it('returns every value when the name repeats (the caller refuses ambiguity)', () => {
-    assert.deepEqual(readCookieValues('pb_auth=one; pb_auth=two', 'pb_auth'), ['one', 'two'])
+    assert.deepEqual(readCookieValues(['pb_auth=one; pb_auth=two'], 'pb_auth'), ['one', 'two'])
   })
   it('strips surrounding double quotes', () => {
-    assert.deepEqual(readCookieValues('pb_auth="abc"', 'pb_auth'), ['abc'])
+    assert.deepEqual(readCookieValues(['pb_auth="abc"'], 'pb_auth'), ['abc'])
   })
   it('keeps "=" inside values', () => {
-    assert.deepEqual(readCookieValues('pb_auth=a=b=c', 'pb_auth'), ['a=b=c'])
+    assert.deepEqual(readCookieValues(['pb_auth=a=b=c'], 'pb_auth'), ['a=b=c'])
   })
-  const hostile: [string, string | null | undefined][] = [
+  it('reads every Cookie header line: a duplicate across lines counts', () => {
+    assert.deepEqual(readCookieValues(['a=1; pb_auth=one', 'pb_auth=two'], 'pb_auth'), ['one', 'two'])
+  })
+  it('finds nothing without any Cookie line', () => {
+    assert.deepEqual(readCookieValues([], 'pb_auth'), [])
+  })
+  const hostile: [string, string][] = [
     ['empty header', ''],
-    ['missing header', undefined],
-    ['null header', null],
     ['no equals sign', 'pb_auth'],
     ['only separators', ';;;;'],
     ['stray percent', 'x=%; y=%zz'],
@@ -27,42 +31,43 @@ describe('readCookieValues', () => {
   ]
   for (const [label, header] of hostile) {
     it(`never throws and finds nothing: ${label}`, () => {
-      assert.deepEqual(readCookieValues(header, 'pb_auth'), [])
+      assert.deepEqual(readCookieValues([header], 'pb_auth'), [])
     })
   }
   it('does not match a cookie whose name merely contains the name', () => {
-    assert.deepEqual(readCookieValues('xpb_auth=1; pb_authx=2', 'pb_auth'), [])
+    assert.deepEqual(readCookieValues(['xpb_auth=1; pb_authx=2'], 'pb_auth'), [])
   })
 })
 
 describe('serializeCookie', () => {
-  it('writes the flags in order', () => {
-    const header = serializeCookie('pb_auth', 'v', {
-      path: '/',
-      maxAgeSeconds: 60,
-      httpOnly: true,
-      secure: true,
-      sameSite: 'Lax',
-    })
-    assert.match(header, /^pb_auth=v; Path=\/; Max-Age=60; Expires=[^;]+ GMT; HttpOnly; Secure; SameSite=Lax$/)
-  })
-  it('omits flags that are off', () => {
-    assert.equal(serializeCookie('a', 'b', { httpOnly: false, secure: false }), 'a=b')
-  })
-  it('expires a cleared cookie in the past', () => {
-    const header = serializeCookie('a', '', { path: '/', maxAgeSeconds: 0 })
-    assert.match(header, /Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT/)
-  })
-  it('refuses an invalid name', () => {
-    assert.throws(() => serializeCookie('a b', 'v', {}), /Invalid cookie name/)
-  })
-  it('refuses an unencoded value without echoing it', () => {
-    assert.throws(
-      () => serializeCookie('pb_auth', 'secret token;', {}),
-      (error: Error) => error instanceof TypeError && !error.message.includes('secret'),
+  const now = Date.UTC(2026, 10, 30, 12, 0, 0)
+  it('writes the value unchanged and every flag', () => {
+    const header = serializeCookie(
+      'pb_auth',
+      'v%7B',
+      { path: '/', maxAgeSeconds: 60, httpOnly: true, secure: true, sameSite: 'Lax' },
+      now,
+    )
+    assert.equal(
+      header,
+      'pb_auth=v%7B; Max-Age=60; Path=/; Expires=Mon, 30 Nov 2026 12:01:00 GMT; HttpOnly; Secure; SameSite=Lax',
     )
   })
-  it('refuses a fractional Max-Age', () => {
-    assert.throws(() => serializeCookie('a', 'b', { maxAgeSeconds: 1.5 }), /whole number/)
+  it('omits flags that are off', () => {
+    assert.equal(serializeCookie('a', 'b', { httpOnly: false, secure: false }, now), 'a=b')
+  })
+  it('expires a cleared cookie in the past', () => {
+    const header = serializeCookie('a', '', { path: '/', maxAgeSeconds: 0 }, now)
+    assert.match(header, /Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT/)
+  })
+  it('refuses an invalid name', () => {
+    assert.throws(() => serializeCookie('a b', 'v', {}, now), TypeError)
+  })
+})
+
+describe('isValidCookieName', () => {
+  it('accepts RFC 6265 tokens and refuses separators', () => {
+    assert.equal(isValidCookieName('__Host-pb_auth'), true)
+    for (const name of ['', 'a b', 'a;b', 'a=b', 'a,b', 'é']) assert.equal(isValidCookieName(name), false, name)
   })
 })

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../../src/core/errors.ts'
+import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError, rateLimited } from '../../src/core/errors.ts'
 import { fieldErrorsOf, goErrorMessage, isUniqueViolation } from '../../src/core/go-errors.ts'
-import { secondsUntilSlotFrees } from '../../src/core/rate-limit.ts'
 
 describe('AnonymousAuthError', () => {
   it('carries code, status and details', () => {
@@ -42,9 +41,11 @@ describe('PocketBase validation errors', () => {
   })
 })
 
-describe('secondsUntilSlotFrees', () => {
-  it('is when the oldest sign-in leaves the window, at least 1', () => {
-    assert.equal(secondsUntilSlotFrees(1_000_000, 3600, 1_000_000 + 3_000_000), 600)
-    assert.equal(secondsUntilSlotFrees(0, 1, 10_000), 1)
+describe('rateLimited', () => {
+  it('says when to retry, in seconds below 90 and in minutes above', () => {
+    assert.match(rateLimited('Slow down.', 42).message, /^Slow down\. Try again in 42 seconds\.$/)
+    assert.match(rateLimited('Slow down.', 3601).message, /^Slow down\. Try again in 61 minutes\.$/)
+    assert.equal(rateLimited('x', 7).retryAfterSeconds, 7)
+    assert.equal(rateLimited('x', 7).status, 429)
   })
 })

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import {
-  formatPocketBaseDate,
-  parsePocketBaseDate,
-  shouldRefreshToken,
-  shouldWriteLastSeen,
-} from '../../src/core/keep-alive.ts'
+import { formatPocketBaseDate, parsePocketBaseDate } from '../../src/core/dates.ts'
+import { shouldRefreshToken, shouldWriteLastSeen } from '../../src/core/keep-alive.ts'
 
 const DAY = 86400
 const now = Date.UTC(2026, 10, 28, 12, 0, 0)

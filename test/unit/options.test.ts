@@ -21,10 +21,10 @@ describe('resolveOptions', () => {
     assert.deepEqual(resolveOptions({ collection: 'members' }).collections, ['members'])
   })
   it('merges nested options over the defaults', () => {
-    const options = resolveOptions({ cookie: { sameSite: 'Strict' }, rateLimit: { perIp: 5 } })
+    const options = resolveOptions({ cookie: { sameSite: 'Strict' }, rateLimit: { perNetwork: 5 } })
     assert.equal(options.cookie.sameSite, 'Strict')
     assert.equal(options.cookie.httpOnly, true)
-    assert.equal(options.rateLimit.perIp, 5)
+    assert.equal(options.rateLimit.perNetwork, 5)
     assert.equal(options.rateLimit.windowSeconds, 3600)
   })
   it('lower-cases the email domain and allowed origins', () => {
@@ -42,7 +42,7 @@ describe('resolveOptions', () => {
     invalid({ collection: 'a', collections: ['b'] }, /must include/))
   it('refuses a bad collection name', () => invalid({ collection: 'users; DROP' }, /collection must be/))
   it('refuses a bad sameSite', () => invalid({ cookie: { sameSite: 'lax' } }, /cookie.sameSite must be one of/))
-  it('refuses a negative rate limit', () => invalid({ rateLimit: { perIp: -1 } }, /rateLimit.perIp/))
+  it('refuses a negative rate limit', () => invalid({ rateLimit: { perNetwork: -1 } }, /rateLimit.perNetwork/))
   it('refuses a fractional batch size', () => invalid({ cleanup: { batchSize: 2.5 } }, /whole number/))
   it('refuses a refresh fraction above 1', () => invalid({ keepAlive: { refreshAfterFraction: 2 } }, /between 0 and 1/))
   it('refuses an origin with a path', () =>

@@ -6,7 +6,7 @@ import { DEFAULT_OPTIONS } from '../../src/core/options.ts'
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 const section = readme.slice(readme.indexOf('## Options'), readme.indexOf('## The cookie'))
-const rows = [...section.matchAll(/^\| `([A-Za-z.]+)` +\| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const)
+const rows = [...section.matchAll(/^\| `([A-Za-z0-9.]+)` +\| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const)
 
 /** DEFAULT_OPTIONS flattened to dotted paths. */
 function flatten(value: Record<string, unknown>, prefix = ''): Map<string, unknown> {

@@ -1,0 +1,71 @@
+/**
+ * Sliding-window counting in time slots: what every rate limit and throttle is built on.
+ *
+ * Policy: a window of `windowSeconds` is counted in 60 slots. An event at time t is added to the
+ * slot that contains t. The count at `now` sums every slot that overlaps [now - window, now], the
+ * oldest one whole, so the count is never less than the events truly inside the window: a limit
+ * checked against it is never exceeded in any window, and errs, by at most one slot (1/60 of the
+ * window), on the strict side. Reading costs at most 61 rows per key, whatever the number of events,
+ * so a limit of 10,000 costs what a limit of 30 does.
+ */
+import { SECOND_MS } from './dates'
+import type { CounterSlot, CounterStore } from './ports'
+
+export const SLOTS_PER_WINDOW = 60
+
+export interface Window {
+  windowSeconds: number
+}
+
+export interface Tally {
+  count: number
+  /** Seconds until the count drops below `limit` with no new events (at least 1). */
+  secondsUntilBelow(limit: number): number
+}
+
+export function slotLengthMs(window: Window): number {
+  return Math.max(1, Math.ceil((window.windowSeconds * SECOND_MS) / SLOTS_PER_WINDOW))
+}
+
+export function slotAt(window: Window, nowMs: number): number {
+  return Math.floor(nowMs / slotLengthMs(window))
+}
+
+/** The events counted under any of `keys` in the window ending at `nowMs`. */
+export function tally(store: CounterStore, keys: string[], window: Window, nowMs: number): Tally {
+  const windowMs = window.windowSeconds * SECOND_MS
+  const slotMs = slotLengthMs(window)
+  const rows = store.read(keys, Math.floor((nowMs - windowMs) / slotMs))
+  const count = rows.reduce((sum, row) => sum + row.count, 0)
+  return {
+    count,
+    secondsUntilBelow: (limit) => secondsUntilBelow(rows, count, limit, slotMs, windowMs, nowMs),
+  }
+}
+
+/** Adds `delta` (1 for an event, -1 to take one back) to `key`'s slot at `atMs`. */
+export function addEvent(store: CounterStore, key: string, window: Window, atMs: number, delta = 1): void {
+  const slotMs = slotLengthMs(window)
+  const slot = Math.floor(atMs / slotMs)
+  // The row stops mattering once its slot has left every window that can see it.
+  store.add(key, slot, (slot + 1) * slotMs + window.windowSeconds * SECOND_MS, delta)
+}
+
+function secondsUntilBelow(
+  rows: CounterSlot[],
+  count: number,
+  limit: number,
+  slotMs: number,
+  windowMs: number,
+  nowMs: number,
+): number {
+  let remaining = count
+  let freedAtMs = nowMs
+  // Slot s stops being counted once now >= (s + 1) * slotMs + windowMs; drop slots oldest first.
+  for (const row of [...rows].sort((a, b) => a.slot - b.slot)) {
+    if (remaining < limit) break
+    remaining -= row.count
+    freedAtMs = (row.slot + 1) * slotMs + windowMs
+  }
+  return Math.max(1, Math.ceil((freedAtMs - nowMs) / SECOND_MS))
+}

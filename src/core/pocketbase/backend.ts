@@ -1,0 +1,180 @@
+/**
+ * The core's Backend port on PocketBase's JS API: the one place in src/core that calls `$app`,
+ * builds SQL or filters, and touches PocketBase's globals. The policy modules never see them.
+ * What happens here is proven by the end-to-end tests against real PocketBase binaries.
+ */
+import type { AuthRecord, Backend, CollectionInfo, FieldInfo } from '../ports'
+import { countersTableExists, sqlCounters } from './sql-counters'
+
+/** A password field's value (PocketBase's PasswordFieldValue): both parts writable. */
+interface PasswordValue {
+  hash: string
+  plain: string
+}
+
+interface RelationField {
+  name: string
+  type(): string
+  collectionId: string
+  maxSelect: number
+}
+
+export function pocketBaseBackend(app: core.App): Backend {
+  const asRecord = (record: AuthRecord) => record as unknown as core.Record
+  const asCollection = (collection: CollectionInfo) => collection as unknown as core.Collection
+  const passwordValue = (record: AuthRecord, hash: string) => {
+    const field = asRecord(record).collection().fields.getByName('password') as unknown as {
+      prepareValue(record: core.Record, raw: unknown): PasswordValue
+    }
+    // The field's own value type, holding a ready hash: validation accepts it without hashing.
+    return field.prepareValue(asRecord(record), hash)
+  }
+  const orNull = <T>(find: () => T): T | null => {
+    try {
+      return find() ?? null
+    } catch {
+      return null
+    }
+  }
+
+  const backend: Backend = {
+    findCollection: (nameOrId) => orNull(() => app.findCachedCollectionByNameOrId(nameOrId)),
+    fieldsOf: (collection) => {
+      const list = asCollection(collection).fields as unknown as FieldInfo[]
+      const fields: FieldInfo[] = []
+      for (let i = 0; i < list.length; i++) if (list[i]) fields.push(list[i]!)
+      return fields
+    },
+    findRecordById: (collection, id) => orNull(() => app.findRecordById(collection.id, id)),
+    findAuthRecordByToken: (token) => orNull(() => app.findAuthRecordByToken(token, 'auth')),
+    findAuthRecordByEmail: (collection, email) => orNull(() => app.findAuthRecordByEmail(collection.id, email)),
+    newRecord: (collection) => new Record(asCollection(collection)),
+    save: (record) => app.save(asRecord(record)),
+    delete: (record) => app.delete(asRecord(record)),
+    transaction: (fn) => inTransaction(app, fn),
+    hookApp: app,
+
+    passwordHash: (record) => {
+      const value = asRecord(record).getRaw('password') as PasswordValue | undefined
+      return value && typeof value.hash === 'string' ? value.hash : ''
+    },
+    setPasswordHash: (record, hash) => asRecord(record).setRaw('password', passwordValue(record, hash)),
+    setPasswordForValidation: (record, password) => {
+      const value = passwordValue(record, backend.passwordHash(record))
+      value.plain = password
+      asRecord(record).setRaw('password', value)
+    },
+    validate: (record) => app.validate(asRecord(record)),
+    hashPassword: (collection, password) => {
+      const scratch = new Record(asCollection(collection))
+      scratch.setPassword(password) // bcrypt, at the field's cost
+      return (scratch.getRaw('password') as PasswordValue).hash
+    },
+
+    writeDateQuietly: (record, field, date) => {
+      app
+        .db()
+        .newQuery(`UPDATE {{${record.collection().name}}} SET [[${field}]] = {:date} WHERE [[id]] = {:id}`)
+        .bind({ date, id: record.id })
+        .execute()
+    },
+    findStaleGuests: (collection, fields, cutoff, limit, skip) => {
+      const byLastSeen = `(${fields.lastSeen} != '' && ${fields.lastSeen} < {:cutoff})`
+      // Guests from before `lastSeen` existed fall back to `created`, where the collection has it
+      // (auth collections made through the API since 0.23 may not).
+      const hasCreated = !!collection.fields.getByName('created')
+      const stale = hasCreated ? `(${byLastSeen} || (${fields.lastSeen} = '' && created < {:cutoff}))` : byLastSeen
+      const records = app.findRecordsByFilter(
+        collection.id,
+        `${fields.anonymous} = true && ${stale}`,
+        fields.lastSeen,
+        limit,
+        skip,
+        { cutoff },
+      )
+      return records.filter((record): record is core.Record => !!record)
+    },
+    reassignRelations: (collection, fromId, toId) => reassignRelations(app, collection.id, fromId, toId),
+
+    counters: sqlCounters(app),
+    countersReady: () => countersTableExists(app),
+    sendVerificationEmail: (record) => $mails.sendRecordVerification(app, asRecord(record)),
+    log: {
+      info: (message, ...keyValues) => app.logger().info(message, ...keyValues),
+      warn: (message, ...keyValues) => app.logger().warn(message, ...keyValues),
+      error: (message, ...keyValues) => app.logger().error(message, ...keyValues),
+    },
+  }
+  return backend
+}
+
+/**
+ * `app.runInTransaction` with the thrown error preserved. goja turns an error thrown inside the
+ * callback into a Go error on the way out, which loses its class and `code`; we keep the original
+ * and rethrow it. Inside, only the transaction's app may be used: `$app` would wait for the one
+ * writer (deadlock).
+ */
+function inTransaction<T>(app: core.App, fn: (tx: Backend) => T): T {
+  let result: T | undefined
+  let thrown: { error: unknown } | null = null
+  try {
+    app.runInTransaction((txApp) => {
+      try {
+        result = fn(pocketBaseBackend(txApp))
+      } catch (error) {
+        thrown = { error }
+        throw error
+      }
+    })
+  } catch (error) {
+    if (thrown) throw (thrown as { error: unknown }).error
+    throw error
+  }
+  return result as T
+}
+
+/** Repoints every relation to `fromId` (in `collectionId`) at `toId`. Returns how many records changed. */
+function reassignRelations(app: core.App, collectionId: string, fromId: string, toId: string): number {
+  let changed = 0
+  for (const collection of app.findAllCollections('base', 'auth')) {
+    if (!collection) continue
+    for (const field of collection.fields as unknown as RelationField[]) {
+      if (field?.type() !== 'relation' || field.collectionId !== collectionId) continue
+      for (const record of findReferencing(app, collection.name, field, fromId)) {
+        if (!record) continue
+        if (field.maxSelect > 1) {
+          const ids = record.getStringSlice(field.name).map((id) => (id === fromId ? toId : id))
+          record.set(
+            field.name,
+            ids.filter((id, i) => ids.indexOf(id) === i),
+          )
+        } else {
+          record.set(field.name, toId)
+        }
+        app.save(record)
+        changed++
+      }
+    }
+  }
+  return changed
+}
+
+function findReferencing(
+  app: core.App,
+  collectionName: string,
+  field: RelationField,
+  id: string,
+): (core.Record | undefined)[] {
+  if (field.maxSelect > 1) {
+    // Multiple relations are stored as a JSON array of ids.
+    const name = field.name
+    return app.findAllRecords(
+      collectionName,
+      $dbx.exp(
+        `EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid([[${name}]]) THEN [[${name}]] ELSE '[]' END) WHERE json_each.value = {:id})`,
+        { id },
+      ),
+    )
+  }
+  return app.findAllRecords(collectionName, $dbx.hashExp({ [field.name]: id }))
+}

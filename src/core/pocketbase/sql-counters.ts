@@ -1,0 +1,56 @@
+/**
+ * The counters of counters.ts in SQLite: one row per (bucket, slot), in the table the migration
+ * creates. Every statement is a single indexed lookup or upsert, so its cost does not depend on
+ * how many events a window holds.
+ */
+import { COUNTERS_TABLE } from '../constants'
+import type { CounterSlot, CounterStore } from '../ports'
+
+export function sqlCounters(app: core.App): CounterStore {
+  return {
+    read: (buckets, fromSlot) => {
+      if (buckets.length === 0) return []
+      const params: Record<string, unknown> = { fromSlot }
+      const names = buckets.map((bucket, i) => {
+        params[`b${i}`] = bucket
+        return `{:b${i}}`
+      })
+      const rows = arrayOf(new DynamicModel({ slot: 0, count: 0 })) as unknown as CounterSlot[]
+      app
+        .db()
+        .newQuery(
+          `SELECT slot, count FROM ${COUNTERS_TABLE} WHERE bucket IN (${names.join(', ')}) AND slot >= {:fromSlot}`,
+        )
+        .bind(params)
+        .all(rows)
+      return rows.map((row) => ({ slot: Number(row.slot), count: Number(row.count) }))
+    },
+    add: (bucket, slot, expiresAtMs, delta) => {
+      app
+        .db()
+        .newQuery(
+          `INSERT INTO ${COUNTERS_TABLE} (bucket, slot, count, expires) VALUES ({:bucket}, {:slot}, {:delta}, {:expires})
+           ON CONFLICT (bucket, slot) DO UPDATE SET count = count + {:delta}`,
+        )
+        .bind({ bucket, slot, delta, expires: expiresAtMs })
+        .execute()
+    },
+    prune: (nowMs) => {
+      const result = app
+        .db()
+        .newQuery(`DELETE FROM ${COUNTERS_TABLE} WHERE expires < {:now}`)
+        .bind({ now: nowMs })
+        .execute()
+      return Number(result.rowsAffected())
+    },
+  }
+}
+
+export function countersTableExists(app: core.App): boolean {
+  try {
+    app.db().newQuery(`SELECT 1 FROM ${COUNTERS_TABLE} LIMIT 1`).execute()
+    return true
+  } catch {
+    return false
+  }
+}

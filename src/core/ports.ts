@@ -1,0 +1,160 @@
+/**
+ * What the core needs from PocketBase, as narrow interfaces.
+ *
+ * The core's policy (src/core/*.ts) is written against these and nothing else, so it runs in Node
+ * against the in-memory fake of test/support/fake-backend.ts. src/core/pocketbase implements them
+ * with PocketBase's JS API and SQL; end-to-end tests prove that half against real PocketBase.
+ * PocketBase's own `core.Record` and `core.Collection` already have the shapes below.
+ */
+
+/** A field of a collection. Its settings (hidden, required, ...) are read with `fieldSettings()`. */
+export interface FieldInfo {
+  type(): string
+}
+
+export interface CollectionInfo {
+  id: string
+  name: string
+  type: string
+  fields: { getByName(name: string): FieldInfo | null | undefined }
+  authToken: { duration: number }
+  passwordAuth: { enabled: boolean }
+}
+
+/** The settings of PocketBase's field types that the core reads (each type has some of them). */
+export interface FieldSettings {
+  name?: string
+  hidden?: boolean
+  required?: boolean
+  system?: boolean
+  autogeneratePattern?: string
+  /** password */
+  min?: number
+  max?: number
+  pattern?: string
+  cost?: number
+  /** email */
+  onlyDomains?: string[]
+  exceptDomains?: string[]
+}
+
+export function fieldSettings(field: FieldInfo): FieldSettings {
+  return field as unknown as FieldSettings
+}
+
+/** An auth record. */
+export interface AuthRecord {
+  id: string
+  collection(): CollectionInfo
+  email(): string
+  verified(): boolean
+  tokenKey(): string
+  getBool(field: string): boolean
+  getString(field: string): string
+  set(field: string, value: unknown): void
+  setEmail(email: string): void
+  setVerified(verified: boolean): void
+  setEmailVisibility(visible: boolean): void
+  /** Changes the record's token key, which invalidates every token issued before. */
+  refreshTokenKey(): void
+  newAuthToken(): string
+}
+
+/** One time slot of a counter (see counters.ts). */
+export interface CounterSlot {
+  slot: number
+  count: number
+}
+
+/** Counters kept in the database, one row per (key, time slot). */
+export interface CounterStore {
+  /** The slots from `fromSlot` on, of every key in `keys`. */
+  read(keys: string[], fromSlot: number): CounterSlot[]
+  /** Adds `delta` to (key, slot); the row may be deleted once `expiresAtMs` has passed. */
+  add(key: string, slot: number, expiresAtMs: number, delta: number): void
+  /** Deletes expired rows; returns how many. */
+  prune(nowMs: number): number
+}
+
+export interface Logger {
+  info(message: string, ...keyValues: unknown[]): void
+  warn(message: string, ...keyValues: unknown[]): void
+  error(message: string, ...keyValues: unknown[]): void
+}
+
+/** The PocketBase operations the core performs. Errors from `save` are PocketBase's validation errors. */
+export interface Backend {
+  /** A collection by name or id (PocketBase's cache), or null. */
+  findCollection(nameOrId: string): CollectionInfo | null
+  /** Every field of the collection, in order. */
+  fieldsOf(collection: CollectionInfo): FieldInfo[]
+  /** null when missing. */
+  findRecordById(collection: CollectionInfo, id: string): AuthRecord | null
+  /** The record an *auth* token belongs to (signature, expiry, token key and type checked), or null. */
+  findAuthRecordByToken(token: string): AuthRecord | null
+  findAuthRecordByEmail(collection: CollectionInfo, email: string): AuthRecord | null
+  newRecord(collection: CollectionInfo): AuthRecord
+  /** Validates and saves (PocketBase's `app.save`). */
+  save(record: AuthRecord): void
+  /** Deletes through PocketBase, so cascade rules and delete hooks apply. */
+  delete(record: AuthRecord): void
+  /**
+   * Runs `fn` in one write transaction with a backend bound to it; rethrows what `fn` threw.
+   * PocketBase runs write transactions one at a time, so keep `fn` short (no bcrypt in it).
+   */
+  transaction<T>(fn: (tx: Backend) => T): T
+  /** The raw app handed to app hooks (`onMerge`'s `app`): the transaction's app inside one. */
+  readonly hookApp: unknown
+
+  /** The record's stored password hash. */
+  passwordHash(record: AuthRecord): string
+  /** Stores a ready hash, without hashing (PocketBase's documented `setRaw` route). */
+  setPasswordHash(record: AuthRecord, hash: string): void
+  /**
+   * Gives the record a plain password for `validate` only: the stored hash stays, no bcrypt runs.
+   * `save` after this would store the old hash (use `setPasswordHash`).
+   */
+  setPasswordForValidation(record: AuthRecord, password: string): void
+  /** Runs PocketBase's validation of every field (format, domains, uniqueness, password rules) without saving. */
+  validate(record: AuthRecord): void
+  /** bcrypt, at the collection's cost: 50-100 ms of CPU. Never call it inside `transaction`. */
+  hashPassword(collection: CollectionInfo, password: string): string
+
+  /** Writes a date field with SQL only: no `updated` change, no save hooks. */
+  writeDateQuietly(record: AuthRecord, field: string, pocketBaseDate: string): void
+  /**
+   * Guests of `collection` whose `lastSeenField` (or, when empty, `created`) is before `cutoff`,
+   * oldest first; `skip` passes over records that failed to delete.
+   */
+  findStaleGuests(
+    collection: CollectionInfo,
+    fields: { anonymous: string; lastSeen: string },
+    cutoff: string,
+    limit: number,
+    skip: number,
+  ): AuthRecord[]
+  /** Repoints every relation field, in every base and auth collection, from `fromId` to `toId`. */
+  reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number
+
+  readonly counters: CounterStore
+  /** True when the plugin's counters table exists (i.e. its migration ran). */
+  countersReady(): boolean
+  sendVerificationEmail(record: AuthRecord): void
+  readonly log: Logger
+}
+
+/** Secrets and randomness, from PocketBase's CSPRNG and crypto. */
+export interface Crypto {
+  /** `length` characters drawn uniformly from `alphabet` (crypto/rand). */
+  randomString(length: number, alphabet: string): string
+  /** HMAC-SHA256 of `value` under `key`, hex. */
+  hmac(value: string, key: string): string
+}
+
+/** A process-wide, in-memory key/value map shared by every JS VM (`$app.store()`). */
+export interface SharedMemory {
+  get(key: string): unknown
+  /** Returns the value under `key`, setting it to `create()` first when absent; atomic. */
+  getOrSet(key: string, create: () => unknown): unknown
+  remove(key: string): void
+}

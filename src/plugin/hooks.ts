@@ -1,0 +1,118 @@
+/**
+ * What the plugin registers with PocketBase itself, all in one place: the configuration check at
+ * start-up, the cleanup of abandoned guests as a cron job, and a superuser-only route that runs the
+ * cleanup once. PocketPages' plugin interface has no start-up hook, and `cronAdd` and `routerAdd`
+ * exist only while pb_hooks/*.pb.js files load, so the app calls `registerHooks()` from one:
+ *
+ *   require('pocketpages-plugin-anonymous').registerHooks()
+ *
+ * Handlers are serialized and re-run in other JS VMs: they see no outer variables, only `require`.
+ */
+import { type CleanupReport, deleteAbandonedGuests } from '../core/cleanup'
+import { CLEANUP_CRON_ID, CLEANUP_ROUTE_PATH, PLUGIN_NAME } from '../core/constants'
+import { isAnonymousAuthError } from '../core/errors'
+import type { ResolvedOptions } from '../core/options'
+import { pocketBaseBackend } from '../core/pocketbase/backend'
+import { findConfigurationProblems } from '../core/startup-check'
+import { readPluginOptionsFromPagesConfig } from './pages-config'
+
+type OptionsRead = { options: ResolvedOptions | null; error?: undefined } | { options?: undefined; error: unknown }
+
+function readOptions(factory: unknown): OptionsRead {
+  try {
+    return { options: readPluginOptionsFromPagesConfig(factory) }
+  } catch (error) {
+    return { error }
+  }
+}
+
+/** Registers the start-up check, the cron job (unless `cleanup.enabled` is false) and the manual route. */
+export function registerHooks(factory: unknown): void {
+  if (typeof cronAdd !== 'function' || typeof routerAdd !== 'function') {
+    throw new Error(
+      `${PLUGIN_NAME}: call registerHooks() at the top level of a pb_hooks/*.pb.js file, not inside a handler or page.`,
+    )
+  }
+  const read = readOptions(factory)
+  if (read.error === undefined && !read.options) {
+    console.log(`[${PLUGIN_NAME}] not listed in pb_hooks/pages/+config.js; nothing registered`)
+    return
+  }
+  // A bad option must not stop PocketBase's own commands (superuser upsert, migrate), which load
+  // pb_hooks too: it is reported at serve time and on every page instead of thrown here.
+  // On serve, i.e. after migrations, so a fresh database is not reported as broken. The JSVM has
+  // no onServe() binding; this handler runs once, in the loader VM, which is idle by then.
+  ;($app as unknown as { onServe(): { bindFunc(fn: (e: core.ServeEvent) => unknown): void } })
+    .onServe()
+    .bindFunc((e: core.ServeEvent) => {
+      const result = e.next()
+      require('pocketpages-plugin-anonymous').checkConfiguration()
+      return result
+    })
+  if (read.options?.cleanup.enabled) {
+    cronAdd(CLEANUP_CRON_ID, read.options.cleanup.schedule, () => {
+      require('pocketpages-plugin-anonymous').runCleanupJob()
+    })
+  }
+  routerAdd(
+    'POST',
+    CLEANUP_ROUTE_PATH,
+    (e: core.RequestEvent) => require('pocketpages-plugin-anonymous').handleCleanupRequest(e),
+    $apis.requireSuperuserAuth(),
+  )
+}
+
+/** Logs the configuration's problems to PocketBase's log and stdout (the app log is easy to miss). */
+export function checkConfiguration(factory: unknown): void {
+  const read = readOptions(factory)
+  const problems =
+    read.error !== undefined
+      ? [{ level: 'error' as const, message: describe(read.error) }]
+      : read.options
+        ? findConfigurationProblems(pocketBaseBackend($app as unknown as core.App), read.options)
+        : []
+  for (const problem of problems) {
+    const message = `${PLUGIN_NAME}: ${problem.message}`
+    if (problem.level === 'error') $app.logger().error(message)
+    else $app.logger().warn(message)
+    console.log(`[${PLUGIN_NAME}] ${problem.level}: ${problem.message}`)
+  }
+}
+
+/** Runs one cleanup with the options in +config.js and logs the outcome; null when not configured. */
+export function runCleanup(factory: unknown): CleanupReport | null {
+  const options = readPluginOptionsFromPagesConfig(factory)
+  if (!options) return null
+  const backend = pocketBaseBackend($app as unknown as core.App)
+  const report = deleteAbandonedGuests(backend, options, Date.now())
+  backend.log.info(
+    `${PLUGIN_NAME}: removed ${report.deleted} abandoned guest(s)`,
+    'deleted',
+    report.deleted,
+    'failed',
+    report.failed,
+    'skipped',
+    report.skipped,
+    'retentionDays',
+    options.cleanup.retentionDays,
+    'prunedCounters',
+    report.prunedCounters,
+  )
+  return report
+}
+
+/** POST /api/pocketpages-anonymous/cleanup (superusers only). */
+export function handleCleanupRequest(factory: unknown, e: core.RequestEvent): void {
+  try {
+    const report = runCleanup(factory)
+    if (report) e.json(200, report)
+    else e.json(404, { message: `${PLUGIN_NAME} is not listed in pb_hooks/pages/+config.js` })
+  } catch (error) {
+    e.json(500, { message: describe(error) })
+  }
+}
+
+function describe(error: unknown): string {
+  if (isAnonymousAuthError(error)) return error.message
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,110 @@
+/**
+ * One request's session, as the adapter keeps it between PocketPages' hooks.
+ *
+ * Policy: the plugin is the one reader of the session cookie, whatever the order of plugins in
+ * +config.js. It reads in `onRequest` (so later plugins see the result) and, in
+ * `onExtendContextApi`, which runs after every plugin's `onRequest`, puts its decision back if
+ * another plugin changed `request.auth` meanwhile (pocketpages-plugin-auth reads the cookie its own,
+ * laxer way when listed after us). An `Authorization` header, which PocketBase itself verifies into
+ * `e.auth`, always wins over the cookie.
+ */
+import { tokenFromCookieValue } from '../core/auth-cookie'
+import { PLUGIN_NAME, STORE_PREFIX } from '../core/constants'
+import { isAnonymousAuthError } from '../core/errors'
+import { GuestAuth } from '../core/guest-auth'
+import type { ResolvedOptions } from '../core/options'
+import { pocketBaseBackend } from '../core/pocketbase/backend'
+import { parseUnverifiedClaims, pocketBaseCrypto, pocketBaseMemory } from '../core/pocketbase/runtime'
+import type { AuthRecord } from '../core/ports'
+import { PrivateKeys } from '../core/private-keys'
+import type { CookieSerializeOptions, PagesRequest, PagesRequestContext } from '../pocketpages/types'
+import { type AnonymousContextApi, contextApiFor } from './context-api'
+import { isCookieDeletion } from './cookie-guard'
+import { exchangeFor, type PagesExchange } from './exchange'
+import type { FunctionOptions } from './pages-config'
+
+export class RequestSession {
+  readonly exchange: PagesExchange
+  readonly auth: GuestAuth
+  readonly functions: AnonymousContextApi
+  /** Set once the page context exists: from then on, session cookie writes are ours to handle. */
+  api: PagesRequestContext | undefined
+  /** The last plugin error thrown to the page, to answer with its status. */
+  failure: unknown
+  private readonly byHeader: boolean
+
+  constructor(
+    readonly request: PagesRequest,
+    options: ResolvedOptions,
+    functionOptions: () => FunctionOptions,
+  ) {
+    this.exchange = exchangeFor(request)
+    this.byHeader = !!request.event.auth
+    const app = $app as unknown as core.App
+    this.auth = new GuestAuth(
+      {
+        backend: pocketBaseBackend(app),
+        options,
+        exchange: this.exchange,
+        crypto: pocketBaseCrypto,
+        keys: new PrivateKeys(pocketBaseMemory(), pocketBaseCrypto, STORE_PREFIX),
+        parseClaims: parseUnverifiedClaims,
+        now: () => Date.now(),
+        hooks: {
+          onMerge: () => functionOptions().onMerge,
+          beforeGuestSignIn: () => functionOptions().beforeGuestSignIn,
+        },
+        hookRequest: request,
+        onAuthChange: () => this.apply(),
+      },
+      this.byHeader ? { record: request.event.auth as unknown as AuthRecord, token: bearerToken(request) } : {},
+    )
+    this.functions = contextApiFor(this.auth, (error) => {
+      this.failure = error
+    })
+  }
+
+  /** onRequest: reads the cookie unless an Authorization header authenticated the request. */
+  read(): void {
+    if (this.byHeader) return
+    try {
+      this.auth.loadFromCookie()
+    } catch (error) {
+      // Reading a session must never turn a page view into an error: log it, stay signed out.
+      $app.logger().error(`${PLUGIN_NAME}: could not read the session cookie`, 'error', describe(error))
+    }
+    this.apply()
+  }
+
+  /** onExtendContextApi: our decision over anything another plugin's onRequest did. */
+  takeOver(api: PagesRequestContext): void {
+    this.api = api
+    if (!this.byHeader) this.apply()
+  }
+
+  /** A write of the session cookie by page code or another plugin; false lets it through. */
+  routeCookieWrite(value: unknown, options: CookieSerializeOptions | undefined): boolean {
+    if (!this.api) return false
+    if (isCookieDeletion(value, options)) this.functions.signOut()
+    else this.functions.signIn({ token: tokenFromCookieValue(value) ?? '' })
+    return true
+  }
+
+  private apply(): void {
+    const record = this.auth.currentRecord as unknown as core.Record | undefined
+    this.request.auth = record
+    this.request.authToken = this.auth.currentToken
+    if (this.api) this.api.auth = record
+  }
+}
+
+function bearerToken(request: PagesRequest): string | undefined {
+  const header = request.header('Authorization')
+  if (!header) return undefined
+  return header.replace(/^Bearer\s+/i, '') || undefined
+}
+
+export function describe(error: unknown): string {
+  if (isAnonymousAuthError(error)) return `${error.code}: ${error.message}`
+  return error instanceof Error ? error.message : String(error)
+}
