@@ -223,7 +223,20 @@ export class GuestAuth {
    */
   signOut(): void {
     this.refuseCrossSite()
-    if (this.record && this.isAnonymous(this.record)) endGuest(this.deps.backend, this.record, this.deps.options)
+    if (this.record && this.isAnonymous(this.record)) {
+      try {
+        endGuest(this.deps.backend, this.record, this.deps.options)
+      } catch (error) {
+        // Signing out must always work for the browser; the guest then ends by inactivity instead.
+        this.deps.backend.log.warn(
+          'pocketpages-plugin-anonymous: could not end the guest on sign-out',
+          'recordId',
+          this.record.id,
+          'error',
+          String(error),
+        )
+      }
+    }
     this.clearCookie()
     this.setAuth(undefined, undefined)
   }
