@@ -1,12 +1,13 @@
 // Builds the code that runs inside PocketBase's goja VM (npm run build):
 //   src/plugin/index.ts -> pb_hooks/lib/pocketpages-plugin-anonymous.js   (the plugin)
 //   src/host/index.ts   -> pb_hooks/lib/pocketpages-host.js               (stand-in PocketPages, ejs bundled)
+//   src/auth-plugin/index.ts -> pb_hooks/lib/pocketpages-plugin-auth.js   (stand-in pocketpages-plugin-auth)
 // goja wants CommonJS, ES2020 and no Node built-ins: ejs's `fs`/`path` are swapped for the
 // small goja versions in src/host/shims. Output is not minified, for readable stack traces.
 //
-// It also writes two tiny packages into node_modules so that goja's `require('pocketpages')` and
-// `require('pocketpages-plugin-anonymous')` (resolved from PocketBase's working directory, the
-// repo root) find the bundles, and copies Pico's classless CSS next to the demo pages.
+// It also writes tiny packages into node_modules so that goja's `require('pocketpages')`,
+// `require('pocketpages-plugin-anonymous')` and `require('pocketpages-plugin-auth')` (resolved from
+// PocketBase's working directory, the repo root) find the bundles, and copies Pico's classless CSS next to the demo pages.
 // Re-run it after `npm install`, which removes those unlisted packages.
 
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
@@ -26,7 +27,7 @@ const gojaOptions = {
   mainFields: ['main', 'module'],
   minify: false,
   // Resolved at run time by goja's require, never bundled.
-  external: ['pocketpages', 'pocketpages-plugin-anonymous'],
+  external: ['pocketpages', 'pocketpages-plugin-anonymous', 'pocketpages-plugin-auth'],
   logLevel: 'warning',
   legalComments: 'inline',
 }
@@ -43,11 +44,17 @@ const bundles = [
     banner: '// Stand-in PocketPages host, built by scripts/build.mjs from src/host. Do not edit.',
     alias: { fs: './src/host/shims/fs.ts', path: './src/host/shims/path.ts' },
   },
+  {
+    entry: 'src/auth-plugin/index.ts',
+    outfile: 'pb_hooks/lib/pocketpages-plugin-auth.js',
+    banner: '// Stand-in pocketpages-plugin-auth 0.2.2, built by scripts/build.mjs from src/auth-plugin. Do not edit.',
+  },
 ]
 
 const resolutionShims = [
   { name: 'pocketpages', target: 'pb_hooks/lib/pocketpages-host.js' },
   { name: 'pocketpages-plugin-anonymous', target: 'pb_hooks/lib/pocketpages-plugin-anonymous.js' },
+  { name: 'pocketpages-plugin-auth', target: 'pb_hooks/lib/pocketpages-plugin-auth.js' },
 ]
 
 const kb = (file) => `${(statSync(at(file)).size / 1024).toFixed(0)} KB`

@@ -1,6 +1,8 @@
 /**
- * PocketPages config of the demo app. The plugin entry is what an app adds to its own config.
- * Environment variables exist only so tests and benchmarks can loosen the abuse controls.
+ * PocketPages config of the demo app. The plugin entries are what an app adds to its own config:
+ * pocketpages-plugin-auth for password sign-in of full accounts, then this plugin for guests
+ * (the other order works the same; the tests run both). Environment variables exist only so
+ * tests and benchmarks can loosen the abuse controls.
  */
 module.exports = (api) => {
   const number = (name, fallback) => {
@@ -10,6 +12,7 @@ module.exports = (api) => {
   return {
     plugins: [
       'pocketpages-plugin-ejs',
+      'pocketpages-plugin-auth',
       {
         name: 'pocketpages-plugin-anonymous',
         collection: 'users',

@@ -90,7 +90,7 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
 
   before(async () => {
     pb = await startPocketBase({ env: { ANONYMOUS_RATE_LIMIT_PER_IP: '1000' } })
-    await createOwnedCollection(pb, 'notes', { cascadeDelete: true })
+    await createOwnedCollection(pb, 'memos', { cascadeDelete: true })
 
     deletedIds['guest last seen 40 days ago'] = await agedGuest(pb, 40, 40)
     deletedIds['guest never seen, created 40 days ago'] = await agedGuest(pb, 40, null)
@@ -116,10 +116,10 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
     setColumns(pb.dataDir, 'users', upgraded.record.id, { created: daysAgo(40), lastSeen: daysAgo(40) })
     keptIds['guest upgraded to a full account, created and last seen 40 days ago'] = upgraded.record.id
 
-    notes.ofStaleGuest = (await createRecord(pb, 'notes', { owner: deletedIds['guest last seen 40 days ago'] })).id
-    notes.ofFreshGuest = (await createRecord(pb, 'notes', { owner: keptIds['fresh guest'] })).id
+    notes.ofStaleGuest = (await createRecord(pb, 'memos', { owner: deletedIds['guest last seen 40 days ago'] })).id
+    notes.ofFreshGuest = (await createRecord(pb, 'memos', { owner: keptIds['fresh guest'] })).id
     notes.ofFullAccount = (
-      await createRecord(pb, 'notes', { owner: keptIds['full account created and seen 40 days ago'] })
+      await createRecord(pb, 'memos', { owner: keptIds['full account created and seen 40 days ago'] })
     ).id
 
     // Three counter rows that no window can see any more: the run prunes them.
@@ -151,12 +151,12 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
 
   it("deletes a stale guest's data through PocketBase's cascade, and nothing else", async () => {
     assert.equal(
-      await findRecord(pb, 'notes', notes.ofStaleGuest!),
+      await findRecord(pb, 'memos', notes.ofStaleGuest!),
       null,
       "the stale guest's note survived (cascadeDelete)",
     )
-    assert.ok(await findRecord(pb, 'notes', notes.ofFreshGuest!), "a fresh guest's note was deleted")
-    assert.ok(await findRecord(pb, 'notes', notes.ofFullAccount!), "a full account's note was deleted")
+    assert.ok(await findRecord(pb, 'memos', notes.ofFreshGuest!), "a fresh guest's note was deleted")
+    assert.ok(await findRecord(pb, 'memos', notes.ofFullAccount!), "a full account's note was deleted")
   })
 
   it('prunes only the rate-limit counters that no window can see any more', () => {

@@ -50,7 +50,7 @@ describe('merging a guest into an existing account (default: relations are repoi
 
   before(async () => {
     pb = await startPocketBase({ env: { ANONYMOUS_RATE_LIMIT_PER_IP: '1000' } })
-    await createOwnedCollection(pb, 'notes', { cascadeDelete: true })
+    await createOwnedCollection(pb, 'memos', { cascadeDelete: true })
     await createOwnedCollection(pb, 'tags', { field: 'members', maxSelect: 5, cascadeDelete: false })
     // A required relation without cascade: deleting the guest would fail unless it was repointed first.
     await createOwnedCollection(pb, 'reviews', { field: 'author', required: true, cascadeDelete: false })
@@ -74,8 +74,8 @@ describe('merging a guest into an existing account (default: relations are repoi
       user = await createFullUser(pb)
       other = await createFullUser(pb)
       guest = await signInAsGuest(pb)
-      ids.guestNote = (await createRecord(pb, 'notes', { owner: guest.record.id, title: 'guest note' })).id
-      ids.userNote = (await createRecord(pb, 'notes', { owner: user.id, title: 'user note' })).id
+      ids.guestNote = (await createRecord(pb, 'memos', { owner: guest.record.id, title: 'guest note' })).id
+      ids.userNote = (await createRecord(pb, 'memos', { owner: user.id, title: 'user note' })).id
       ids.bothTag = (await createRecord(pb, 'tags', { members: [guest.record.id, user.id], title: 'both' })).id
       ids.mixedTag = (await createRecord(pb, 'tags', { members: [other.id, guest.record.id], title: 'mixed' })).id
       ids.otherTag = (await createRecord(pb, 'tags', { members: [other.id], title: 'other' })).id
@@ -99,8 +99,8 @@ describe('merging a guest into an existing account (default: relations are repoi
     })
 
     it('repoints single relations to the account', async () => {
-      assert.equal((await getRecord(pb, 'notes', ids.guestNote!)).owner, user.id, "the guest's note was not moved")
-      assert.equal((await getRecord(pb, 'notes', ids.userNote!)).owner, user.id, "the account's own note changed")
+      assert.equal((await getRecord(pb, 'memos', ids.guestNote!)).owner, user.id, "the guest's note was not moved")
+      assert.equal((await getRecord(pb, 'memos', ids.userNote!)).owner, user.id, "the account's own note changed")
       assert.equal((await getRecord(pb, 'reviews', ids.review!)).author, user.id, 'the required relation was not moved')
     })
 
@@ -133,12 +133,12 @@ describe('merging a guest into an existing account (default: relations are repoi
     it('with a wrong password: shows the error, keeps the guest and its data', async () => {
       const user = await createFullUser(pb)
       const guest = await signInAsGuest(pb)
-      const note = await createRecord(pb, 'notes', { owner: guest.record.id })
+      const note = await createRecord(pb, 'memos', { owner: guest.record.id })
       const result = await postPasswordLogin(pb, guest.cookie, user.email, `${user.password}-wrong`)
       assert.equal(result.status, 200)
       assert.equal(result.error, 'Wrong email or password.')
       assert.equal(result.setCookie, undefined, 'a refused sign-in must not touch the cookie')
-      assert.equal((await getRecord(pb, 'notes', note.id)).owner, guest.record.id)
+      assert.equal((await getRecord(pb, 'memos', note.id)).owner, guest.record.id)
       await assertGuestIntact(pb, guest, 'wrong password')
     })
 
@@ -146,14 +146,14 @@ describe('merging a guest into an existing account (default: relations are repoi
       const user = await createFullUser(pb)
       const userRow = rawUser(pb.dataDir, user.id)
       const guest = await signInAsGuest(pb)
-      const note = await createRecord(pb, 'notes', { owner: guest.record.id })
+      const note = await createRecord(pb, 'memos', { owner: guest.record.id })
       const result = await postPasswordLogin(pb, guest.cookie, user.email, user.password, {
         origin: 'https://evil.example',
       })
       assert.equal(result.status, 403, `a cross-site merge was not refused: ${result.status} ${result.error}`)
       assert.match(result.error ?? '', /another site/i)
       assert.equal(result.setCookie, undefined)
-      assert.equal((await getRecord(pb, 'notes', note.id)).owner, guest.record.id)
+      assert.equal((await getRecord(pb, 'memos', note.id)).owner, guest.record.id)
       await assertGuestIntact(pb, guest, 'cross-site merge')
       await assertUserUnchanged(pb, user, userRow, 'cross-site merge')
     })
@@ -163,7 +163,7 @@ describe('merging a guest into an existing account (default: relations are repoi
       const guest = await signInAsGuest(pb)
       await createRecord(pb, 'profiles', { owner: user.id, title: "the account's profile" })
       const guestProfile = await createRecord(pb, 'profiles', { owner: guest.record.id, title: "the guest's profile" })
-      const note = await createRecord(pb, 'notes', { owner: guest.record.id })
+      const note = await createRecord(pb, 'memos', { owner: guest.record.id })
       const tag = await createRecord(pb, 'tags', { members: [guest.record.id] })
       const userRow = rawUser(pb.dataDir, user.id)
 
@@ -173,7 +173,7 @@ describe('merging a guest into an existing account (default: relations are repoi
       assert.match(result.html, /<h1>Sign in<\/h1>/, 'the error is not shown on the rendered page')
       assert.equal(result.setCookie, undefined, 'a failed merge must not touch the cookie')
 
-      assert.equal((await getRecord(pb, 'notes', note.id)).owner, guest.record.id, 'a note move was not rolled back')
+      assert.equal((await getRecord(pb, 'memos', note.id)).owner, guest.record.id, 'a note move was not rolled back')
       assert.deepEqual(
         (await getRecord(pb, 'tags', tag.id)).members,
         [guest.record.id],
@@ -201,11 +201,13 @@ describe('merging a guest into an existing account (default: relations are repoi
   })
 })
 
-// The onMerge hook of the overlay config: logs each call in merge_log (through the transaction's
-// app), moves the guest's notes itself, and throws after writing for accounts named throw-*.
+// The onMerge hook of the overlay config (beside the auth plugin, whose signInWithPassword the
+// demo's /login uses): logs each call in merge_log (through the transaction's app), moves the
+// guest's memos itself, and throws after writing for accounts named throw-*.
 const ON_MERGE_CONFIG = `module.exports = {
   plugins: [
     'pocketpages-plugin-ejs',
+    'pocketpages-plugin-auth',
     {
       name: 'pocketpages-plugin-anonymous',
       rateLimit: { perNetwork: 1000 },
@@ -215,7 +217,7 @@ const ON_MERGE_CONFIG = `module.exports = {
         entry.set('user', user.id)
         entry.set('guestAnonymous', String(guest.getBool('anonymous')))
         app.save(entry)
-        const notes = app.findAllRecords('notes', $dbx.hashExp({ owner: guest.id }))
+        const notes = app.findAllRecords('memos', $dbx.hashExp({ owner: guest.id }))
         for (const note of notes) {
           note.set('owner', user.id)
           app.save(note)
@@ -232,7 +234,7 @@ describe('merging with an onMerge hook from +config.js', () => {
 
   before(async () => {
     pb = await startPocketBase({ hooksOverlay: { 'pages/+config.js': ON_MERGE_CONFIG } })
-    await createOwnedCollection(pb, 'notes', { cascadeDelete: false })
+    await createOwnedCollection(pb, 'memos', { cascadeDelete: false })
     await createOwnedCollection(pb, 'tags', { field: 'members', maxSelect: 5, cascadeDelete: false })
     await createTextCollection(pb, 'merge_log', ['guest', 'user', 'guestAnonymous'])
   })
@@ -246,7 +248,7 @@ describe('merging with an onMerge hook from +config.js', () => {
     for (let i = 0; i < 2; i++) {
       const user = await createFullUser(pb)
       const guest = await signInAsGuest(pb)
-      const note = await createRecord(pb, 'notes', { owner: guest.record.id })
+      const note = await createRecord(pb, 'memos', { owner: guest.record.id })
       const tag = await createRecord(pb, 'tags', { members: [other.id, guest.record.id] })
 
       const session = sessionFrom(
@@ -259,7 +261,7 @@ describe('merging with an onMerge hook from +config.js', () => {
       assert.equal(rows.length, 1, `onMerge ran ${rows.length} times for one merge`)
       assert.equal(rows[0]!.user, user.id, 'the hook got the wrong account')
       assert.equal(rows[0]!.guestAnonymous, 'true', 'the hook did not get the guest record')
-      assert.equal((await getRecord(pb, 'notes', note.id)).owner, user.id, "the hook's own move did not persist")
+      assert.equal((await getRecord(pb, 'memos', note.id)).owner, user.id, "the hook's own move did not persist")
       // The default reassignment must not run when a hook is configured: the tag keeps no
       // reference to the account (PocketBase drops the deleted guest from it).
       assert.deepEqual(
@@ -277,7 +279,7 @@ describe('merging with an onMerge hook from +config.js', () => {
     const user = await createFullUser(pb, uniqueEmail('throw-member'))
     const userRow = rawUser(pb.dataDir, user.id)
     const guest = await signInAsGuest(pb)
-    const note = await createRecord(pb, 'notes', { owner: guest.record.id })
+    const note = await createRecord(pb, 'memos', { owner: guest.record.id })
     const rowsBefore = (await logRows()).length
 
     const result = await postPasswordLogin(pb, guest.cookie, user.email, user.password)
@@ -290,7 +292,7 @@ describe('merging with an onMerge hook from +config.js', () => {
 
     assert.equal((await logRows()).length, rowsBefore, "the hook's merge_log write was not rolled back")
     assert.equal(
-      (await getRecord(pb, 'notes', note.id)).owner,
+      (await getRecord(pb, 'memos', note.id)).owner,
       guest.record.id,
       "the hook's note move was not rolled back",
     )

@@ -41,7 +41,7 @@ describe('upgrading a guest through POST /upgrade', () => {
 
   before(async () => {
     pb = await startPocketBase({ env: { ANONYMOUS_RATE_LIMIT_PER_IP: '1000' } })
-    await createOwnedCollection(pb, 'notes')
+    await createOwnedCollection(pb, 'memos')
   })
   after(() => pb?.stop())
 
@@ -53,14 +53,14 @@ describe('upgrading a guest through POST /upgrade', () => {
 
     before(async () => {
       guest = await signInAsGuest(pb)
-      note = await createRecord(pb, 'notes', { owner: guest.record.id, title: 'made as a guest' })
+      note = await createRecord(pb, 'memos', { owner: guest.record.id, title: 'made as a guest' })
       const result = await postUpgrade(pb, guest.cookie, { email, password: PASSWORD, passwordConfirm: PASSWORD })
       upgraded = sessionFrom(result, 'POST /upgrade')
     })
 
     it('keeps the record id, so related records stay the same owner', async () => {
       assert.equal(upgraded.record.id, guest.record.id, 'the upgraded account got another id')
-      const stored = await getRecord(pb, 'notes', note.id)
+      const stored = await getRecord(pb, 'memos', note.id)
       assert.equal(stored.owner, guest.record.id, "the guest's note changed owner")
       const users = await pb.apiJson<{ totalItems: number }>(
         `/api/collections/users/records?filter=${encodeURIComponent(`email = "${email}"`)}`,
