@@ -18,6 +18,7 @@ const GUARDED = '__pocketpagesAnonymousCookieGuard'
 export interface ResponseHeaders {
   values(key: string): string[]
   add(key: string, value: string): void
+  del(key: string): void
 }
 
 export interface CookieGuard {
@@ -50,4 +51,19 @@ export function isCookieDeletion(value: unknown, options: CookieSerializeOptions
   if (value === '' || value === null || value === undefined) return true
   if (options?.maxAge !== undefined && options.maxAge <= 0) return true
   return options?.expires !== undefined && options.expires.getTime() <= Date.now()
+}
+
+/**
+ * On PocketBase's own routes (/api/, /_/) the session cookie means nothing, so nobody may write it:
+ * removes what an earlier plugin wrote (pocketpages-plugin-auth clears a cookie it cannot read on
+ * every request) and makes later writes no-ops. Other cookies are left alone.
+ */
+export function keepSessionCookieOff(response: PagesResponse, headers: ResponseHeaders, cookieName: string): void {
+  const isSession = (line: string) => line.startsWith(`${cookieName}=`)
+  const lines = headers.values('Set-Cookie')
+  if (lines.some(isSession)) {
+    headers.del('Set-Cookie')
+    for (const line of lines) if (!isSession(line)) headers.add('Set-Cookie', line)
+  }
+  guardSessionCookies(response, { cookieName, headers: () => headers, issued: () => [], routeSessionWrite: () => true })
 }

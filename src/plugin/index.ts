@@ -14,7 +14,7 @@ import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../core/er
 import type { AnonymousPluginOptions, ResolvedOptions } from '../core/options'
 import type { Plugin, PluginFactory } from '../pocketpages/types'
 import { type AnonymousContextApi, CONTEXT_FUNCTIONS, defineContextFunctions } from './context-api'
-import { guardSessionCookies } from './cookie-guard'
+import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
 import { isPocketBaseRoute } from './exchange'
 import * as hooks from './hooks'
 import { resolveOptionsCached } from './options-cache'
@@ -44,7 +44,10 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
   return {
     name: PLUGIN_NAME,
     onRequest: ({ request, response }) => {
-      if (isPocketBaseRoute(request.url.pathname)) return
+      if (isPocketBaseRoute(request.url.pathname)) {
+        keepSessionCookieOff(response, request.event.response.header(), options.cookie.name)
+        return
+      }
       const current = sessionFor(request)
       guardSessionCookies(response, {
         cookieName: options.cookie.name,
