@@ -5,6 +5,9 @@
  * tests and benchmarks can loosen the abuse controls.
  */
 module.exports = (api) => {
+  // Optional proof-of-human check before a guest is created (a captcha's siteverify endpoint).
+  const humanCheck = require(`${__hooks}/pages/_private/human-check.js`)
+  const captchaUrl = api.env('CAPTCHA_VERIFY_URL')
   const number = (name, fallback) => {
     const value = api.env(name)
     return value === '' || value === undefined ? fallback : Number(value)
@@ -22,6 +25,7 @@ module.exports = (api) => {
         },
         // The demo runs without an SMTP server; a real app may turn this on.
         upgrade: { sendVerificationEmail: false },
+        beforeGuestSignIn: captchaUrl ? humanCheck({ url: captchaUrl, secret: api.env('CAPTCHA_SECRET') }) : null,
       },
     ],
   }
