@@ -122,6 +122,8 @@ export function MiddlewareHandler(e: core.RequestEvent) {
     const failure = bodyFailure()
     if (failure) return refuse(response, failure)
     globalApi.error(`pocketpages: error serving ${request.method} ${request.url.pathname}:`, err)
+    // As upstream: a thrown BadRequestError answers 400 (its text only in debug mode).
+    if (err instanceof BadRequestError) return response.html(400, currentConfig.debug ? `${err}` : 'Bad Request')
     response.html(500, errorPage(err, Boolean(currentConfig.debug), __hooks))
   }
 }
