@@ -1,69 +1,66 @@
 /**
- * The pages config, `+config.js`, as in PocketPages:
- * `module.exports = { plugins, debug }` or `module.exports = (globalApi) => ({ plugins, debug })`.
- * Only `plugins` and `debug` are accepted. Without a config file (or without `plugins`) the
- * plugin list is the built-in EJS renderer alone; a `plugins` list replaces that default, so a
- * config that still wants EJS lists `'pocketpages-plugin-ejs'` itself. `debug` defaults to
- * `'verbose'` when the DEBUG environment variable is truthy, else false.
+ * `+config.js` and plugin entries, as PocketPages reads them.
  *
- * Deliberate difference from PocketPages 0.22: a config file that fails to load is an error
- * that stops startup (PocketPages logs it and silently runs with the defaults).
+ * The config is `{ plugins, debug }` or a function of `globalApi` returning it; other keys are an
+ * error. Without a file the plugins are `['pocketpages-plugin-ejs']`; a `plugins` list replaces
+ * that. `debug` defaults to 'verbose' when DEBUG is truthy. A file that fails to load is logged
+ * and the defaults apply (as upstream). Unlike upstream, which loads it once at bootstrap and
+ * keeps it (plugin functions included) in `$app.store()`, each VM requires it itself, so
+ * functions in it never cross VMs.
  */
-import type { PagesConfig } from '../pocketpages/types'
+import type {
+  PagesConfig,
+  PagesGlobalApi,
+  PluginConfigItemShortHand,
+  PluginFactory,
+  PluginOptions,
+} from '../pocketpages/types'
 import { fileExists } from './files'
 
 export const EJS_PLUGIN_NAME = 'pocketpages-plugin-ejs'
-export const CONFIG_FILE = '+config.js'
-
 const VALID_KEYS = ['plugins', 'debug']
 
-/** Reads a DEBUG-style environment value: `true`, `1`, `yes`, `on`, `enabled` are true. */
-export function isTruthyFlag(value: string | undefined): boolean {
-  return ['true', '1', 'yes', 'on', 'enabled'].includes((value ?? '').trim().toLowerCase())
-}
+export const isTruthyFlag = (value: string | undefined): boolean =>
+  ['true', '1', 'yes', 'on', 'enabled'].includes((value ?? '').toLowerCase())
 
-/**
- * Validates what `+config.js` exported (already called if it was a function) and fills in the
- * defaults. `raw` undefined means there is no config file.
- */
-export function normalizeConfig(raw: unknown, envDebug: string | undefined): PagesConfig {
-  const config: PagesConfig = {
-    plugins: [EJS_PLUGIN_NAME],
-    debug: isTruthyFlag(envDebug) ? 'verbose' : false,
+/** What `+config.js` gave (already called if a function) over the defaults, validated. */
+export function normalizeConfig(raw: object | undefined, envDebug: string | undefined): PagesConfig {
+  const config: PagesConfig = { plugins: [EJS_PLUGIN_NAME], debug: isTruthyFlag(envDebug) ? 'verbose' : false, ...raw }
+  for (const key of Object.keys(config)) {
+    if (!VALID_KEYS.includes(key)) throw new Error(`Invalid config key: ${key}`)
   }
-  if (raw === undefined || raw === null) return config
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new Error(`${CONFIG_FILE} must export an object or a function returning one`)
-  }
-  for (const key of Object.keys(raw)) {
-    if (!VALID_KEYS.includes(key)) {
-      throw new Error(`Invalid config key: ${key} (${CONFIG_FILE} accepts only ${VALID_KEYS.join(', ')})`)
-    }
-  }
-  const { plugins, debug } = raw as Partial<PagesConfig>
-  if (plugins !== undefined) {
-    if (!Array.isArray(plugins)) throw new Error(`${CONFIG_FILE}: plugins must be an array`)
-    config.plugins = plugins
-  }
-  if (debug !== undefined) config.debug = debug
+  if (!Array.isArray(config.plugins)) throw new Error('+config.js: plugins must be an array')
   return config
 }
 
-/**
- * Loads `+config.js` from the pages root (goja only). The module may be a function of
- * `globalApi`; it is called here, once per VM (the caller caches the result; PocketPages calls
- * it once at startup and keeps the result, plugin functions included, in `$app.store()`).
- */
-export function loadConfig(pagesRoot: string, globalApi: unknown): PagesConfig {
-  const path = $filepath.join(pagesRoot, CONFIG_FILE)
-  let raw: unknown
-  if (fileExists(path)) {
-    try {
+export function loadConfig(pagesRoot: string, globalApi: PagesGlobalApi): PagesConfig {
+  const path = $filepath.join(pagesRoot, '+config.js')
+  let raw: object | undefined
+  try {
+    if (fileExists(path)) {
       const mod = require(path)
       raw = typeof mod === 'function' ? mod(globalApi) : mod
-    } catch (e) {
-      throw new Error(`Error loading ${path}: ${e}`)
     }
+  } catch (e) {
+    globalApi.error(`Error loading config file: ${e}`)
   }
   return normalizeConfig(raw, $os.getenv('DEBUG'))
+}
+
+/**
+ * One `plugins` entry: a package name, a factory, `{ fn, ...options }` or `{ name, ...options }`.
+ * The options (with `debug: false` by default) become the factory's second argument.
+ */
+export function normalizePluginEntry(
+  entry: PluginConfigItemShortHand,
+  load: (name: string) => PluginFactory,
+): { fn: PluginFactory; options: PluginOptions } {
+  if (typeof entry === 'string') return { fn: load(entry), options: { debug: false } }
+  if (typeof entry === 'function') return { fn: entry, options: { debug: false } }
+  if (entry && typeof entry === 'object') {
+    const { fn, name, ...rest } = entry as { fn?: PluginFactory; name?: string }
+    if (typeof fn === 'function') return { fn, options: { debug: false, ...rest } }
+    if (typeof name === 'string') return { fn: load(name), options: { debug: false, ...rest } }
+  }
+  throw new Error(`Invalid plugin config: ${String(entry)}`)
 }

@@ -1,39 +1,22 @@
-/**
- * Ambient declarations for what the host uses inside PocketBase's goja VM and that the
- * `pocketbase-jsvm` typings do not declare.
- */
+/** What the host uses in goja that the `pocketbase-jsvm` typings do not declare. */
 
-/** goja's CommonJS `require` (same shape as pocketbase-jsvm/goja-node.d.ts, which is not loaded). */
+/** goja's CommonJS `require` (src/plugin relies on this declaration too). */
+// biome-ignore lint/suspicious/noExplicitAny: a module can be anything; callers narrow it
 declare var require: (id: string) => any
 
-/** The subset of the `ejs` package (v7, CommonJS build) the host's EJS plugin uses. */
+/** The part of the `ejs` package (v7, CommonJS build) the EJS plugin uses. */
 declare module 'ejs' {
-  type TemplateFunction = (data: Record<string, unknown>) => string
-  interface EjsCache {
-    get(key: string): TemplateFunction | undefined
-    set(key: string, fn: TemplateFunction): void
-    remove(key: string): void
-    reset(): void
-  }
-  interface EjsOptions {
-    cache?: boolean
-    root?: string
-    compileDebug?: boolean
-    async?: false
-    filename?: string
-  }
-  interface Ejs {
-    cache: EjsCache
+  type Template = (data: object) => string
+  const ejs: {
+    cache: { get(path: string): Template | undefined; set(path: string, fn: Template): void; reset(): void }
     fileLoader: (path: string) => string
-    resolveInclude: (name: string, filename: string, isDir?: boolean) => string
-    compile(template: string, options?: EjsOptions): TemplateFunction
+    resolveInclude: (name: string, parentFile: string, isDir: boolean) => string
     renderFile(
       path: string,
-      data: Record<string, unknown>,
-      options: EjsOptions,
+      data: object,
+      options: { cache: boolean; root: string; compileDebug: boolean },
       callback: (err: unknown, html?: string) => void,
     ): void
   }
-  const ejs: Ejs
   export = ejs
 }

@@ -1,16 +1,13 @@
 /**
- * A small PocketPages-compatible host: the stand-in this repo uses for the `pocketpages`
- * package (which is not installable here) in its demo app and tests. Built to
- * pb_hooks/lib/pocketpages-host.js; `require('pocketpages')` resolves to it through the shim
- * package scripts/build.mjs writes to node_modules/pocketpages.
+ * A small PocketPages-compatible host: the stand-in this repo uses for the `pocketpages` package
+ * in its demo app and tests. Built to pb_hooks/lib/pocketpages-host.js; `require('pocketpages')`
+ * resolves to it through the shim package scripts/build.mjs writes to node_modules/pocketpages.
  *
- * Like PocketPages, requiring it from a pb_hooks/*.pb.js file (the loader VM, where
- * `onBootstrap` exists) registers the bootstrap handler and the page middleware. Handlers run
- * in other VMs as source text, so they reach the host again through `require`.
+ * As upstream, requiring it from a pb_hooks/*.pb.js file (the loader VM, where `onBootstrap`
+ * exists) registers the bootstrap handler and the page middleware; handlers run in other VMs as
+ * source text, so they reach the host again through `require`.
  */
-import { AfterBootstrapHandler } from './bootstrap'
-import { globalApi } from './global-api'
-import { MiddlewareHandler } from './middleware'
+import { AfterBootstrapHandler, MiddlewareHandler } from './handlers'
 
 if (typeof onBootstrap !== 'undefined') {
   onBootstrap((e) => {
@@ -22,4 +19,5 @@ if (typeof onBootstrap !== 'undefined') {
   })
 }
 
-export { AfterBootstrapHandler, globalApi, MiddlewareHandler }
+export { globalApi } from './global-api'
+export { AfterBootstrapHandler, MiddlewareHandler }

@@ -16,7 +16,8 @@ export interface PagesUrl {
   hostname: string
   port: string
   pathname: string
-  query: Record<string, string | undefined>
+  /** Values are JSON-parsed where they can be (`?n=1` gives the number 1). */
+  query: Record<string, unknown>
   toString(): string
 }
 
@@ -73,19 +74,21 @@ export interface RedirectOptions {
 }
 
 export interface PagesRequestContext extends PagesGlobalApi {
-  params: Record<string, string | string[] | undefined>
+  /** The query (and upstream, route params). */
+  params: Record<string, unknown>
   auth?: core.Record
   request: PagesRequest
   response: PagesResponse
   formData: () => Record<string, any>
   body: () => Record<string, any> | string
   redirect: (path: string, options?: Partial<RedirectOptions>) => void
-  echo: (...args: unknown[]) => string
-  meta: (key: string, value?: string) => string | undefined
-  asset: (path: string) => string
-  resolve: (path: string, options?: unknown) => any
   slot: string
-  slots: Record<string, string>
+  // Upstream also has these; the stand-in host (src/host) does not.
+  echo?: (...args: unknown[]) => string
+  meta?: (key: string, value?: string) => string | undefined
+  asset?: (path: string) => string
+  resolve?: (path: string, options?: unknown) => any
+  slots?: Record<string, string>
   data?: unknown
 }
 

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { describe, it } from 'node:test'
-import { ECHO_PRELUDE, prepareTemplate, rewriteScriptServer } from '../../src/host/ejs-source.ts'
+import { rewriteScriptServer } from '../../src/host/script-server.ts'
 
 // The same ejs package the host bundles (CommonJS build).
 const ejs = createRequire(import.meta.url)('ejs') as {
   compile(template: string, options?: object): (data: object) => string
 }
 const render = (template: string, api: Record<string, unknown>) =>
-  ejs.compile(prepareTemplate(template))({ ...api, api })
+  ejs.compile(rewriteScriptServer(template))({ ...api, api })
 
 describe('rewriteScriptServer', () => {
   it('turns <script server> blocks into EJS scriptlets', () => {
@@ -26,14 +26,6 @@ describe('rewriteScriptServer', () => {
   })
 })
 
-describe('prepareTemplate', () => {
-  it('adds a one-line prelude and strips a BOM, keeping line numbers', () => {
-    const prepared = prepareTemplate('\uFEFFline1\nline2')
-    assert.equal(prepared, `${ECHO_PRELUDE}line1\nline2`)
-    assert.equal(ECHO_PRELUDE.includes('\n'), false)
-  })
-})
-
 describe('templates rendered with the real ejs', () => {
   it('run <script server> code with api keys as locals', () => {
     const html = render('<script server>\n  const who = greet(name)\n</script><p><%= who %></p>', {
@@ -43,13 +35,6 @@ describe('templates rendered with the real ejs', () => {
     assert.equal(html, '<p>hi &lt;Ada&gt;</p>')
   })
 
-  it('echo appends to the template output, objects as JSON', () => {
-    const written: string[] = []
-    const html = render('a<% echo("b", { c: 1 }, 2) %>d', { echo: (s: string) => written.push(s) })
-    assert.equal(html, 'ab {"c":1} 2d')
-    assert.deepEqual(written, [], 'api.echo (which writes to the response) is shadowed')
-  })
-
   it('locals are a snapshot; api is live', () => {
     const api: Record<string, unknown> = { auth: null }
     const html = render('<% api.auth = "user1" %><%= auth === null ? "none" : auth %>|<%= api.auth %>', api)
@@ -57,10 +42,10 @@ describe('templates rendered with the real ejs', () => {
     assert.equal(api.auth, 'user1')
   })
 
-  it('reports errors with the template line, not the prelude', () => {
+  it('keeps template line numbers in errors (the rewrite adds no lines)', () => {
     assert.throws(
-      () => render('ok\n<% missingFn() %>', {}),
-      (e: Error) => /missingFn/.test(e.message) && /ejs:2/.test(e.message),
+      () => render('<script server>\n  const a = 1\n</script>\n<% missingFn(a) %>', {}),
+      (e: Error) => /missingFn/.test(e.message) && /ejs:4/.test(e.message),
     )
   })
 })

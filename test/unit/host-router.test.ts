@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { buildRoutes, findLayouts, fingerprinted, isRoutable, resolveRoute } from '../../src/host/router.ts'
+import { buildRoutes, findLayouts, isRoutable, resolveRoute } from '../../src/host/router.ts'
 
 const ROOT = '/app/pb_hooks/pages'
 const FILES = [
@@ -8,22 +8,17 @@ const FILES = [
   '+layout.ejs',
   '_private/card.ejs',
   'about.ejs',
+  'about/team.ejs',
   'assets/app.css',
   'blog/+layout.ejs',
-  'blog/[slug].ejs',
   'blog/index.ejs',
   'blog/new.ejs',
   'docs/-draft.ejs',
   'index.ejs',
-  'products/[id]/edit.ejs',
-  '(marketing)/pricing.ejs',
 ]
 const handles = (path: string) => path.endsWith('.ejs')
 const routes = buildRoutes(ROOT, FILES, handles)
-const resolve = (path: string) => {
-  const found = resolveRoute(path, routes)
-  return found && { file: found.route.relativePath, params: found.params }
-}
+const resolve = (path: string) => resolveRoute(path, routes)?.relativePath ?? null
 
 describe('isRoutable', () => {
   it('hides +, _ and - files and folders', () => {
@@ -36,112 +31,78 @@ describe('isRoutable', () => {
 })
 
 describe('buildRoutes', () => {
-  it('keeps only routable files', () => {
+  it('keeps only routable files, the longest routes first', () => {
     assert.deepEqual(routes.map((r) => r.relativePath).sort(), [
-      '(marketing)/pricing.ejs',
       'about.ejs',
+      'about/team.ejs',
       'assets/app.css',
-      'blog/[slug].ejs',
       'blog/index.ejs',
       'blog/new.ejs',
       'index.ejs',
-      'products/[id]/edit.ejs',
     ])
+    const lengths = routes.map((r) => r.segments.length)
+    assert.deepEqual(
+      lengths,
+      [...lengths].sort((a, b) => b - a),
+    )
   })
 
   it('marks files no plugin handles as static and keeps their extension', () => {
     const css = routes.find((r) => r.relativePath === 'assets/app.css')!
     assert.equal(css.isStatic, true)
+    assert.equal(css.absolutePath, `${ROOT}/assets/app.css`)
     assert.deepEqual(css.segments, [{ nodeName: 'assets' }, { nodeName: 'app.css' }])
     assert.deepEqual(css.layouts, [])
   })
 
-  it('strips page extensions, finds params and absolute paths', () => {
-    const post = routes.find((r) => r.relativePath === 'blog/[slug].ejs')!
+  it('strips page extensions and lists layouts nearest first', () => {
+    const post = routes.find((r) => r.relativePath === 'blog/new.ejs')!
     assert.equal(post.isStatic, false)
-    assert.equal(post.absolutePath, `${ROOT}/blog/[slug].ejs`)
-    assert.deepEqual(post.segments, [{ nodeName: 'blog' }, { nodeName: '[slug]', paramName: 'slug' }])
-  })
-
-  it('lists layouts nearest first', () => {
-    const post = routes.find((r) => r.relativePath === 'blog/[slug].ejs')!
+    assert.deepEqual(post.segments, [{ nodeName: 'blog' }, { nodeName: 'new' }])
     assert.deepEqual(post.layouts, [`${ROOT}/blog/+layout.ejs`, `${ROOT}/+layout.ejs`])
-    const about = routes.find((r) => r.relativePath === 'about.ejs')!
-    assert.deepEqual(about.layouts, [`${ROOT}/+layout.ejs`])
-  })
-
-  it('sorts static segments before params', () => {
-    const blog = routes.filter((r) => r.segments[0]?.nodeName === 'blog').map((r) => r.relativePath)
-    assert.ok(blog.indexOf('blog/new.ejs') < blog.indexOf('blog/[slug].ejs'))
+    assert.deepEqual(routes.find((r) => r.relativePath === 'about/team.ejs')!.layouts, [`${ROOT}/+layout.ejs`])
   })
 })
 
 describe('findLayouts', () => {
-  it('ignores layouts no plugin handles and rejects two in one folder', () => {
-    assert.deepEqual(findLayouts('a/page.ejs', ['+layout.ejs~', 'a/page.ejs'], handles), [])
-    assert.throws(() => findLayouts('page.ejs', ['+layout.ejs', '+layout.md'], () => true), /Multiple layouts/)
+  it('takes any +layout.* file of a folder and rejects two in one folder', () => {
+    assert.deepEqual(findLayouts('a/b/page.ejs', ['a/+layout.md', 'a/b/c/+layout.ejs', 'x+layout.ejs']), [
+      'a/+layout.md',
+    ])
+    assert.throws(() => findLayouts('page.ejs', ['+layout.ejs', '+layout.md']), /Multiple layouts/)
   })
 })
 
 describe('resolveRoute', () => {
-  it('maps / and /index to index.ejs', () => {
-    assert.deepEqual(resolve('/'), { file: 'index.ejs', params: {} })
-    assert.deepEqual(resolve('/index'), { file: 'index.ejs', params: {} })
+  it('maps / and /index to index.ejs, a folder to its index', () => {
+    assert.equal(resolve('/'), 'index.ejs')
+    assert.equal(resolve('/index'), 'index.ejs')
+    assert.equal(resolve('/blog'), 'blog/index.ejs')
+    assert.equal(resolve('/blog/'), 'blog/index.ejs')
   })
 
-  it('maps a folder to its index, with or without trailing slash', () => {
-    assert.equal(resolve('/blog')?.file, 'blog/index.ejs')
-    assert.equal(resolve('/blog/')?.file, 'blog/index.ejs')
+  it('serves pages without and static files with their extension', () => {
+    assert.equal(resolve('/blog/new'), 'blog/new.ejs')
+    assert.equal(resolve('/blog/new.ejs'), null)
+    assert.equal(resolve('/assets/app.css'), 'assets/app.css')
+    assert.equal(resolve('/assets/app'), null)
   })
 
-  it('captures params and prefers static segments', () => {
-    assert.deepEqual(resolve('/blog/hello'), { file: 'blog/[slug].ejs', params: { slug: 'hello' } })
-    assert.deepEqual(resolve('/blog/new'), { file: 'blog/new.ejs', params: {} })
-    assert.deepEqual(resolve('/products/42/edit'), { file: 'products/[id]/edit.ejs', params: { id: '42' } })
-  })
-
-  it('decodes percent-encoded segments', () => {
-    assert.deepEqual(resolve('/blog/caf%C3%A9'), { file: 'blog/[slug].ejs', params: { slug: 'café' } })
-    assert.deepEqual(resolve('/blog/%E0%A4%A'), { file: 'blog/[slug].ejs', params: { slug: '%E0%A4%A' } })
-  })
-
-  it('leaves (group) folders out of the URL', () => {
-    assert.equal(resolve('/pricing')?.file, '(marketing)/pricing.ejs')
-    assert.equal(resolve('/(marketing)/pricing'), null)
-  })
-
-  it('requires the same number of segments (unlike PocketPages 0.22)', () => {
-    assert.equal(resolve('/about/extra'), null)
-    assert.equal(resolve('/blog/a/b'), null)
-    assert.equal(resolve('/products/42'), null)
+  it('answers deeper URLs with the longest matching route, like PocketPages 0.22', () => {
+    assert.equal(resolve('/about/team'), 'about/team.ejs')
+    assert.equal(resolve('/about/extra'), 'about.ejs')
+    assert.equal(resolve('/blog/new/x/y'), 'blog/new.ejs')
   })
 
   it('never serves hidden files', () => {
     assert.equal(resolve('/+config.js'), null)
     assert.equal(resolve('/_private/card'), null)
-    // A param route may capture the name, but the layout file itself is never the route.
-    assert.deepEqual(resolve('/blog/+layout'), { file: 'blog/[slug].ejs', params: { slug: '+layout' } })
-    assert.equal(resolve('/assets/+layout'), null)
-  })
-
-  it('serves static files by name and by fingerprinted name', () => {
-    const withFingerprint = buildRoutes(ROOT, ['assets/app.css'], () => false)
-    withFingerprint[0]!.fingerprint = 'abc123'
-    assert.equal(resolveRoute('/assets/app.css', withFingerprint)?.route.relativePath, 'assets/app.css')
-    assert.equal(resolveRoute('/assets/app.abc123.css', withFingerprint)?.route.relativePath, 'assets/app.css')
-    assert.equal(resolveRoute('/assets/app.zzz.css', withFingerprint), null)
+    assert.equal(resolve('/blog/+layout'), null)
+    assert.equal(resolve('/docs/-draft'), null)
   })
 
   it('returns null when nothing matches', () => {
     assert.equal(resolve('/nope'), null)
     assert.equal(resolve('/api/health'), null)
-  })
-})
-
-describe('fingerprinted', () => {
-  it('inserts the fingerprint before the extension', () => {
-    assert.equal(fingerprinted('app.css', 'f00'), 'app.f00.css')
-    assert.equal(fingerprinted('app.min.js', 'f00'), 'app.min.f00.js')
-    assert.equal(fingerprinted('LICENSE', 'f00'), 'LICENSE.f00')
   })
 })
