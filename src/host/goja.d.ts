@@ -1,9 +1,5 @@
 /** What the host uses in goja that the `pocketbase-jsvm` typings do not declare. */
 
-/** goja's CommonJS `require` (src/plugin relies on this declaration too). */
-// biome-ignore lint/suspicious/noExplicitAny: a module can be anything; callers narrow it
-declare var require: (id: string) => any
-
 /** The part of the `ejs` package (v7, CommonJS build) the EJS plugin uses. */
 declare module 'ejs' {
   type Template = (data: object) => string
