@@ -208,18 +208,8 @@ describe("the session cookie survives upstream PocketPages' replacing response.c
   before(async () => {
     pb = await startPocketBase({
       hooksOverlay: {
-        // A plugin listed before ours makes response.cookie() behave like upstream PocketPages,
-        // which *sets* the Set-Cookie header and so drops every cookie already in the response.
-        'pages/+config.js': `
-          const upstreamCookies = () => ({
-            name: 'upstream-cookie-semantics',
-            onRequest: ({ request, response }) => {
-              response.cookie = (name, value) => {
-                request.event.response.header().set('Set-Cookie', name + '=' + encodeURIComponent(String(value)) + '; Path=/')
-              }
-            },
-          })
-          module.exports = { plugins: ['pocketpages-plugin-ejs', upstreamCookies, { name: 'pocketpages-plugin-anonymous', rateLimit: { perNetwork: 1000 } }] }`,
+        // The host's response.cookie() replaces Set-Cookie, as upstream PocketPages' does.
+        'pages/+config.js': `module.exports = { plugins: ['pocketpages-plugin-ejs', { name: 'pocketpages-plugin-anonymous', rateLimit: { perNetwork: 1000 } }] }`,
         'pages/sign-in-then-cookie.ejs': `<script server>
           signInAnonymously()
           response.cookie('theme', 'dark')
