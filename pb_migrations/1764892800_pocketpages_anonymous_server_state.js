@@ -9,7 +9,7 @@
  * - Existing guests get the guest password marker (a bcrypt hash with the digest
  *   `anonymousGuestHasNoPasswordHere`), the second fact the plugin requires of a guest. The first
  *   plugin version stored 53 random characters after `$2a$10$`, which is almost never a canonical
- *   bcrypt hash (1 in 256 is); a real password's hash always is. So a flagged record whose hash is
+ *   bcrypt hash (1 in 64 is); a real password's hash always is. So a flagged record whose hash is
  *   not canonical is a guest. A flagged record with a canonical hash is a guest only if it looks
  *   like one (an unverified `<prefix><20 letters and digits>@...` email); otherwise it has a real
  *   password, so it is a full account whose flag was set through the old hole: the flag is cleared.
@@ -34,8 +34,9 @@ migrate(
     }
     app.save(users)
 
-    // Bulk: flagged records whose hash is not canonical bcrypt (salt and digest end in one of .Oeu).
-    const canonical = `length(password) = 60 AND substr(password, 29, 1) IN ('.', 'O', 'e', 'u') AND substr(password, 60, 1) IN ('.', 'O', 'e', 'u')`
+    // Bulk: flagged records whose hash is not canonical bcrypt. The salt (16 bytes in 22 characters)
+    // ends in one of 4 characters, the digest (23 bytes in 31) in one of 16.
+    const canonical = `length(password) = 60 AND substr(password, 29, 1) IN ('.', 'O', 'e', 'u') AND substr(password, 60, 1) IN ('.', 'C', 'G', 'K', 'O', 'S', 'W', 'a', 'e', 'i', 'm', 'q', 'u', 'y', '2', '6')`
     const marked = app
       .db()
       .newQuery(

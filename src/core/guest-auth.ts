@@ -119,6 +119,11 @@ export class GuestAuth {
     return this.sessionInResponse
   }
 
+  /** True once this request set or cleared the session cookie (`Cache-Control: no-store`). */
+  get wroteCookie(): boolean {
+    return this.cookieInResponse
+  }
+
   /**
    * Reads the cookie and signs the request in. Does nothing when the request carries no cookie;
    * a cookie that does not verify is cleared. Renews the token past its refresh point and records

@@ -66,9 +66,16 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
       const current = session && session.request === api.request ? session : null
       if (!current) return false
       const headers = api.request.event.response.header()
-      // The page may have asked for caching; a page that shows a session must stay out of shared caches.
-      if (current.auth.touchedSession && !/\b(private|no-store)\b/i.test(headers.get('Cache-Control'))) {
-        headers.set('Cache-Control', 'private, no-cache')
+      // The page may have asked for caching, or set its own Vary: a page that shows a session must
+      // stay out of shared caches, and one that sets the cookie out of every cache.
+      if (current.auth.touchedSession) {
+        const cacheControl = headers.get('Cache-Control')
+        if (current.auth.wroteCookie) {
+          if (!/\bno-store\b/i.test(cacheControl)) headers.set('Cache-Control', 'private, no-store')
+        } else if (!/\b(private|no-store)\b/i.test(cacheControl)) {
+          headers.set('Cache-Control', 'private, no-cache')
+        }
+        if (!headers.values('Vary').some((v) => /(^|,)\s*(cookie|\*)\s*(,|$)/i.test(v))) headers.add('Vary', 'Cookie')
       }
       // A page that caught our error and rendered it still answers with the error's status.
       const failure = current.failure

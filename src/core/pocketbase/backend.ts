@@ -72,8 +72,9 @@ export function pocketBaseBackend(app: core.App): Backend {
     },
 
     writeDateQuietly: (record, field, date) => {
+      // The one write connection (see sql-counters.ts: on 0.25 db() would write from the read pool).
       app
-        .db()
+        .nonconcurrentDB()
         .newQuery(`UPDATE {{${record.collection().name}}} SET [[${field}]] = {:date} WHERE [[id]] = {:id}`)
         .bind({ date, id: record.id })
         .execute()

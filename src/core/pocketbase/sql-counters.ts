@@ -2,6 +2,10 @@
  * The counters of counters.ts in SQLite: one row per (bucket, slot), in the table the migration
  * creates. Every statement is a single indexed lookup or upsert, so its cost does not depend on
  * how many events a window holds.
+ *
+ * Writes go through `nonconcurrentDB()`: PocketBase's one write connection (the transaction itself
+ * inside one). On PocketBase 0.25 `db()` is the concurrent read pool, and a write committed there
+ * makes any concurrent transaction that read before writing fail with "database is locked (517)".
  */
 import { COUNTERS_TABLE } from '../constants'
 import type { CounterSlot, CounterStore } from '../ports'
@@ -27,7 +31,7 @@ export function sqlCounters(app: core.App): CounterStore {
     },
     add: (bucket, slot, expiresAtMs, delta) => {
       app
-        .db()
+        .nonconcurrentDB()
         .newQuery(
           `INSERT INTO ${COUNTERS_TABLE} (bucket, slot, count, expires) VALUES ({:bucket}, {:slot}, {:delta}, {:expires})
            ON CONFLICT (bucket, slot) DO UPDATE SET count = count + {:delta}`,
@@ -37,7 +41,7 @@ export function sqlCounters(app: core.App): CounterStore {
     },
     prune: (nowMs) => {
       const result = app
-        .db()
+        .nonconcurrentDB()
         .newQuery(`DELETE FROM ${COUNTERS_TABLE} WHERE expires < {:now}`)
         .bind({ now: nowMs })
         .execute()
