@@ -21,6 +21,11 @@ import { resolveOptionsCached } from './options-cache'
 import { functionOptions } from './pages-config'
 import { describe, RequestSession } from './request-session'
 
+/**
+ * The PocketPages plugin factory (PocketPages calls it; apps name the plugin in `+config.js`):
+ *
+ *   plugins: ['pocketpages-plugin-ejs', { name: 'pocketpages-plugin-anonymous', collection: 'users' }]
+ */
 const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) => {
   let options: ResolvedOptions
   try {
@@ -125,21 +130,42 @@ export function registerHooks(): void {
   hooks.registerHooks(anonymousPlugin)
 }
 
-/** Logs configuration problems found in +config.js's options (what start-up runs). */
+/**
+ * Logs configuration problems found in +config.js's options (what start-up runs).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
 export function checkConfiguration(): void {
   hooks.checkConfiguration(anonymousPlugin)
 }
 
-/** Runs the cleanup once with the options in +config.js (what the cron job calls). */
+/**
+ * Runs the cleanup once with the options in +config.js (what the cron job calls).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
 export function runCleanupJob() {
   return hooks.runCleanup(anonymousPlugin)
 }
 
-/** The handler of POST /api/pocketpages-anonymous/cleanup (superusers only). */
+/**
+ * The handler of POST /api/pocketpages-anonymous/cleanup (superusers only).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
 export function handleCleanupRequest(e: core.RequestEvent) {
   return hooks.handleCleanupRequest(anonymousPlugin, e)
 }
 
-export type { AnonymousPluginOptions }
+/**
+ * The plugin's entry in the `plugins` list of `pb_hooks/pages/+config.js`: its name and options.
+ * In a `// @ts-check` +config.js, give it to a variable with a JSDoc `@type` (see the README).
+ */
+export type AnonymousPluginEntry = { name: typeof PLUGIN_NAME } & AnonymousPluginOptions
+
+// Types only: the package's declarations (scripts/build-types.mjs) are generated from these exports.
+export type { AnonymousAuthErrorDetails, ErrorCode } from '../core/errors'
+export type { Attempt, AttemptLimits } from '../core/failed-attempts'
+export type { AttemptThrottle, AuthData } from '../core/guest-auth'
+export type { GuestCheck, GuestCheckContext, MergeContext, MergeHook } from '../core/options'
+export type { UpgradeInput } from '../core/upgrade'
+export type { AnonymousContextApi, AnonymousPluginOptions }
 export { AnonymousAuthError, ErrorCodes, isAnonymousAuthError }
 export default anonymousPlugin

@@ -40,6 +40,21 @@ export interface StartOptions {
   dev?: boolean
   /** How long to wait for /api/health; default 30 s. */
   startTimeoutMs?: number
+  /**
+   * PocketBase's working directory, from which goja's require() resolves node_modules; default the
+   * repo root. With it, an app outside the repo (e.g. one that installed the packed package).
+   */
+  cwd?: string
+  /** This pb_hooks dir instead of the repo's (hooksOverlay then applies to a copy of it). */
+  hooksDir?: string
+  /** This pb_migrations dir instead of the repo's (migrationsOverlay then applies to a copy of it). */
+  migrationsDir?: string
+}
+
+/** What a PocketBase CLI command printed (stdout and stderr, interleaved as they came) and its exit code. */
+export interface CommandResult {
+  code: number | null
+  output: string
 }
 
 export interface PocketBaseServer {
@@ -68,6 +83,11 @@ export interface PocketBaseServer {
   apiJson<T = unknown>(path: string, init?: { method?: string; body?: unknown }): Promise<T>
   /** Plain fetch(url + path) with redirect: 'manual'. */
   fetch(path: string, init?: RequestInit): Promise<Response>
+  /**
+   * Runs a PocketBase CLI command (e.g. `['migrate', 'up']`) on this server's data dir, with its
+   * hooks and migrations (PocketBase loads pb_hooks for every command), from its working directory.
+   */
+  command(args: string[]): Promise<CommandResult>
 }
 
 /** Versions for a test to loop over: env POCKETBASE_VERSIONS (comma list), else all supported. */
@@ -146,8 +166,9 @@ const password = customAlphabet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 
 class Server implements PocketBaseServer {
   readonly dataDir: string
-  hooksDir = path.join(repoRoot, 'pb_hooks')
-  migrationsDir = path.join(repoRoot, 'pb_migrations')
+  hooksDir: string
+  migrationsDir: string
+  private readonly cwd: string
   readonly superuser = { email: `su-${lowerAlnum()}@example.com`, password: password() }
   port = 0
   private running: Running | undefined
@@ -162,6 +183,9 @@ class Server implements PocketBaseServer {
     private readonly opts: StartOptions,
   ) {
     this.dataDir = path.join(root, 'data')
+    this.hooksDir = opts.hooksDir ?? path.join(repoRoot, 'pb_hooks')
+    this.migrationsDir = opts.migrationsDir ?? path.join(repoRoot, 'pb_migrations')
+    this.cwd = opts.cwd ?? repoRoot
   }
 
   get url(): string {
@@ -197,7 +221,7 @@ class Server implements PocketBaseServer {
         this.binary,
         ['superuser', 'upsert', this.superuser.email, this.superuser.password, '--dir', this.dataDir],
         {
-          cwd: repoRoot,
+          cwd: this.cwd,
           env: this.childEnv(),
           timeout: 60_000,
         },
@@ -257,9 +281,9 @@ class Server implements PocketBaseServer {
   private async launch(port: number): Promise<void> {
     installExitHooks()
     const logStart = this.logParts.length
-    // cwd = repo root: goja's require() resolves node_modules from the working directory.
+    // cwd = repo root by default: goja's require() resolves node_modules from the working directory.
     const child = spawn(this.binary, this.serveArgs(port), {
-      cwd: repoRoot,
+      cwd: this.cwd,
       env: this.childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -433,6 +457,27 @@ class Server implements PocketBaseServer {
 
   fetch(urlPath: string, init: RequestInit = {}): Promise<Response> {
     return fetch(this.url + urlPath, { redirect: 'manual', ...init })
+  }
+
+  command(args: string[]): Promise<CommandResult> {
+    const dirs = ['--dir', this.dataDir, '--hooksDir', this.hooksDir]
+    // --hooksWatch=false as for serve: then a pb_hooks file that throws stops the command (a panic).
+    dirs.push('--migrationsDir', this.migrationsDir, '--hooksWatch=false', '--automigrate=false')
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.binary, [...args, ...dirs], {
+        cwd: this.cwd,
+        env: this.childEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      })
+      const parts: string[] = []
+      for (const stream of [child.stdout, child.stderr]) {
+        stream.setEncoding('utf8')
+        stream.on('data', (chunk: string) => parts.push(chunk))
+      }
+      child.once('error', reject)
+      child.once('close', (code) => resolve({ code, output: parts.join('') }))
+    })
   }
 }
 
