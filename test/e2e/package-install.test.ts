@@ -299,13 +299,14 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
     fs.writeFileSync(inApp('package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true })}\n`)
   })
 
-  it('npm pack (prepare) ships exactly the bundle, its declarations, the plugin migrations, README and package.json', () => {
+  it('npm pack (prepare) ships exactly the bundle, its declarations, the plugin migrations, README, LICENSE and package.json', () => {
     const migrations = fs
       .readdirSync(path.join(repoRoot, 'pb_migrations'))
       .filter((f) => PLUGIN_MIGRATION.test(f))
       .map((f) => `pb_migrations/${f}`)
     assert.ok(migrations.length >= 2)
     const expected = [
+      'LICENSE',
       'README.md',
       'package.json',
       'pb_hooks/lib/pocketpages-plugin-anonymous.d.cts',
