@@ -73,6 +73,13 @@ function requireLength(value: string, max: number): boolean {
 /** Loose email check; PocketBase's is stricter, but no stored email can match what it refuses. */
 const looksLikeEmail = (value: string) => /^[^@\s]+@[^@\s]+$/.test(value)
 
+/** The email field of a request form, as PocketBase validates it (400 with its generic message). */
+function requireEmail(email: string): void {
+  if (!requireLength(email, 255) || !looksLikeEmail(email)) {
+    throw apiError(400, 'An error occurred while validating the submitted data.')
+  }
+}
+
 /**
  * Drops hidden fields from client-submitted data, as `recordDataFromRequest` does for
  * non-superusers: only the auth collection's `password` may be sent although it is hidden.
@@ -194,9 +201,7 @@ export function authWithPassword(
 export function requestVerification(collectionName: string, email: string): void {
   const collection = authCollection(collectionName)
   if (collection.name === '_superusers') throw apiError(400, 'All superusers are verified by default.')
-  if (!requireLength(email, 255) || !looksLikeEmail(email)) {
-    throw apiError(400, 'An error occurred while validating the submitted data.')
-  }
+  requireEmail(email)
   let record: core.Record
   try {
     record = $app.findAuthRecordByEmail(collection, email)
@@ -237,9 +242,7 @@ export function confirmVerification(collectionName: string, token: string): void
 export function requestOTP(collectionName: string, email: string): { otpId: string } {
   const collection = authCollection(collectionName)
   if (!collection.otp.enabled) throw apiError(403, 'The collection is not configured to allow OTP authentication.')
-  if (!requireLength(email, 255) || !looksLikeEmail(email)) {
-    throw apiError(400, 'An error occurred while validating the submitted data.')
-  }
+  requireEmail(email)
   let record: core.Record
   try {
     record = $app.findAuthRecordByEmail(collection, email)

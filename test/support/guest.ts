@@ -3,20 +3,14 @@
 import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
 import jwt from 'jsonwebtoken'
+import type { CookieRecord } from '../../src/core/auth-cookie.ts'
 import { guestPasswordHash } from '../../src/core/guest-identity.ts'
 import { getSetCookie, type PostFormOptions, postForm, type SetCookie } from './http.ts'
 import type { PocketBaseServer } from './pocketbase.ts'
 
 export interface GuestSession {
   token: string
-  record: {
-    id: string
-    collectionId: string
-    collectionName: string
-    email: string
-    verified: boolean
-    anonymous: boolean
-  }
+  record: CookieRecord
   /** The Set-Cookie as received. */
   setCookie: SetCookie
   /** `pb_auth=<value>`, ready for a Cookie header. */
