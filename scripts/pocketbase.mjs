@@ -44,11 +44,6 @@ export function newestVersion() {
   return /** @type {string} */ (versions[versions.length - 1])
 }
 
-/** @returns {string} the oldest supported version (first in the list). */
-export function oldestVersion() {
-  return /** @type {string} */ (supportedVersions()[0])
-}
-
 /** @returns {string} the absolute cache directory. */
 export function cacheDir() {
   const fromEnv = process.env.POCKETBASE_CACHE_DIR

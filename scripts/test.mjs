@@ -24,7 +24,7 @@ import { ensurePocketBase, newestVersion, repoRoot, supportedVersions } from './
  * @typedef {{ pass: number, fail: number, skipped: number }} Counts
  */
 
-/** @returns {string[]} e2e versions: env POCKETBASE_VERSIONS, else package.json (like versionsUnderTest()). */
+/** @returns {string[]} e2e versions: env POCKETBASE_VERSIONS, else package.json. */
 function e2eVersions() {
   const fromEnv = (process.env.POCKETBASE_VERSIONS ?? '')
     .split(',')

@@ -126,3 +126,9 @@ export function sessionEnded(): AnonymousAuthError {
     'This guest session was changed by another request (saved, merged or signed out). Reload the page.',
   )
 }
+
+/** An error as one line for logs and developer pages: `CODE: message` for the plugin's own. */
+export function describeError(error: unknown): string {
+  if (isAnonymousAuthError(error)) return `${error.code}: ${error.message}`
+  return error instanceof Error ? error.message : String(error)
+}

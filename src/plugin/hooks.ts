@@ -10,7 +10,7 @@
  */
 import { type CleanupReport, deleteAbandonedGuests } from '../core/cleanup'
 import { CLEANUP_CRON_ID, CLEANUP_ROUTE_PATH, PLUGIN_NAME } from '../core/constants'
-import { isAnonymousAuthError } from '../core/errors'
+import { describeError } from '../core/errors'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
 import { findConfigurationProblems } from '../core/startup-check'
@@ -67,7 +67,7 @@ export function checkConfiguration(factory: unknown): void {
   const read = readOptions(factory)
   const problems =
     read.error !== undefined
-      ? [{ level: 'error' as const, message: describe(read.error) }]
+      ? [{ level: 'error' as const, message: describeError(read.error) }]
       : read.options
         ? findConfigurationProblems(pocketBaseBackend($app as unknown as core.App), read.options)
         : []
@@ -108,11 +108,6 @@ export function handleCleanupRequest(factory: unknown, e: core.RequestEvent): vo
     if (report) e.json(200, report)
     else e.json(404, { message: `${PLUGIN_NAME} is not listed in pb_hooks/pages/+config.js` })
   } catch (error) {
-    e.json(500, { message: describe(error) })
+    e.json(500, { message: describeError(error) })
   }
-}
-
-function describe(error: unknown): string {
-  if (isAnonymousAuthError(error)) return error.message
-  return error instanceof Error ? error.message : String(error)
 }

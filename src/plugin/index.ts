@@ -10,7 +10,7 @@
  *   module.exports = { plugins: ['pocketpages-plugin-ejs', { name: 'pocketpages-plugin-anonymous' }] }
  */
 import { PLUGIN_NAME } from '../core/constants'
-import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../core/errors'
+import { AnonymousAuthError, describeError, ErrorCodes, isAnonymousAuthError } from '../core/errors'
 import type { AnonymousPluginOptions, ResolvedOptions } from '../core/options'
 import type { Plugin, PluginFactory } from '../pocketpages/types'
 import { type AnonymousContextApi, CONTEXT_FUNCTIONS, defineContextFunctions } from './context-api'
@@ -19,7 +19,7 @@ import { isPocketBaseRoute } from './exchange'
 import * as hooks from './hooks'
 import { resolveOptionsCached } from './options-cache'
 import { functionOptions } from './pages-config'
-import { describe, RequestSession } from './request-session'
+import { RequestSession } from './request-session'
 
 /**
  * The PocketPages plugin factory (PocketPages calls it; apps name the plugin in `+config.js`):
@@ -100,7 +100,7 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
 let misconfigurationLogged = false
 
 function misconfiguredPlugin(error: unknown): Plugin {
-  const message = describe(error)
+  const message = describeError(error)
   if (!misconfigurationLogged) $app.logger().error(`${PLUGIN_NAME}: ${message}`)
   misconfigurationLogged = true
   const fail = () => {

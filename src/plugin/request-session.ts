@@ -10,7 +10,7 @@
  */
 import { tokenFromCookieValue } from '../core/auth-cookie'
 import { PLUGIN_NAME, STORE_PREFIX } from '../core/constants'
-import { isAnonymousAuthError } from '../core/errors'
+import { describeError } from '../core/errors'
 import { GuestAuth } from '../core/guest-auth'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
@@ -71,7 +71,7 @@ export class RequestSession {
       this.auth.loadFromCookie()
     } catch (error) {
       // Reading a session must never turn a page view into an error: log it, stay signed out.
-      $app.logger().error(`${PLUGIN_NAME}: could not read the session cookie`, 'error', describe(error))
+      $app.logger().error(`${PLUGIN_NAME}: could not read the session cookie`, 'error', describeError(error))
     }
     this.apply()
   }
@@ -102,9 +102,4 @@ function bearerToken(request: PagesRequest): string | undefined {
   const header = request.header('Authorization')
   if (!header) return undefined
   return header.replace(/^Bearer\s+/i, '') || undefined
-}
-
-export function describe(error: unknown): string {
-  if (isAnonymousAuthError(error)) return `${error.code}: ${error.message}`
-  return error instanceof Error ? error.message : String(error)
 }

@@ -17,7 +17,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { customAlphabet } from 'nanoid'
-import { ensurePocketBase, newestVersion, repoRoot, supportedVersions } from '../../scripts/pocketbase.mjs'
+import { ensurePocketBase, newestVersion, repoRoot } from '../../scripts/pocketbase.mjs'
 
 const execFileAsync = promisify(execFile)
 
@@ -88,14 +88,6 @@ export interface PocketBaseServer {
    * hooks and migrations (PocketBase loads pb_hooks for every command), from its working directory.
    */
   command(args: string[]): Promise<CommandResult>
-}
-
-/** Versions for a test to loop over: env POCKETBASE_VERSIONS (comma list), else all supported. */
-export function versionsUnderTest(): string[] {
-  const fromEnv = process.env.POCKETBASE_VERSIONS?.split(',')
-    .map((v) => v.trim())
-    .filter(Boolean)
-  return fromEnv && fromEnv.length > 0 ? fromEnv : supportedVersions()
 }
 
 /** The version a test runs against when it does not choose one. */
