@@ -13,6 +13,7 @@ import { PLUGIN_NAME } from '../core/constants'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../core/errors'
 import type { AnonymousPluginOptions, ResolvedOptions } from '../core/options'
 import type { Plugin, PluginFactory } from '../pocketpages/types'
+import { type BenchmarkHooks, benchmarkHooks as makeBenchmarkHooks } from './benchmark-hooks'
 import { type AnonymousContextApi, CONTEXT_FUNCTIONS, defineContextFunctions } from './context-api'
 import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
 import { isPocketBaseRoute } from './exchange'
@@ -132,6 +133,9 @@ export function runCleanupJob() {
 export function handleCleanupRequest(e: core.RequestEvent) {
   return hooks.handleCleanupRequest(anonymousPlugin, e)
 }
+
+/** For this repository's benchmark (bench/hooks) only; not part of the API (see benchmark-hooks.ts). */
+export const benchmarkHooks: BenchmarkHooks = makeBenchmarkHooks(anonymousPlugin)
 
 export type { AnonymousPluginOptions }
 export { AnonymousAuthError, ErrorCodes, isAnonymousAuthError }
