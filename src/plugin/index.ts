@@ -19,7 +19,7 @@ import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
 import { isPocketBaseRoute } from './exchange'
 import * as hooks from './hooks'
 import { resolveOptionsCached } from './options-cache'
-import { functionOptions } from './pages-config'
+import { type FunctionOptions, readPluginOptionsFromPagesConfig } from './pages-config'
 import { describe, RequestSession } from './request-session'
 
 const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) => {
@@ -36,7 +36,7 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
   const sessionFor = (request: RequestSession['request']) => {
     if (!session || session.request !== request) {
       session = new RequestSession(request, options, () =>
-        functionOptions(anonymousPlugin, { onMerge: options.onMerge, beforeGuestSignIn: options.beforeGuestSignIn }),
+        functionOptionsOfThisVm({ onMerge: options.onMerge, beforeGuestSignIn: options.beforeGuestSignIn }),
       )
     }
     return session
@@ -80,6 +80,23 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
       return true
     },
   } satisfies Plugin
+}
+
+/**
+ * The function options from +config.js, read once per JS VM on first use (each VM requires
+ * +config.js itself; see pages-config.ts). Re-reading them validated every option again on each
+ * guest sign-in. `null`: +config.js does not list the plugin, so the options passed are used.
+ */
+let configuredFunctionOptions: FunctionOptions | null | undefined
+
+function functionOptionsOfThisVm(passed: FunctionOptions): FunctionOptions {
+  if (configuredFunctionOptions === undefined) {
+    const configured = readPluginOptionsFromPagesConfig(anonymousPlugin)
+    configuredFunctionOptions = configured
+      ? { onMerge: configured.onMerge, beforeGuestSignIn: configured.beforeGuestSignIn }
+      : null
+  }
+  return configuredFunctionOptions ?? passed
 }
 
 /**
