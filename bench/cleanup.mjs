@@ -110,9 +110,9 @@ export async function runCleanupPhase(spec, settings, out) {
     ]
     const backlog = countUsers(server.pb.dataDir, staleWhere())
     log(
-      `cleanup: idle, ${Math.max(5, settings.seconds)} s of paced load (${rates.page} pages/s, ${rates.signin} sign-ins/s)`,
+      `cleanup: idle, ${Math.max(10, settings.seconds)} s of paced load (${rates.page} pages/s, ${rates.signin} sign-ins/s)`,
     )
-    const idle = await paced(streams, { seconds: Math.max(5, settings.seconds) })
+    const idle = await paced(streams, { seconds: Math.max(10, settings.seconds) })
     log('cleanup: one cleanup run under the same load')
     const cpu0 = processCpuSeconds(pid)
     const t0 = performance.now()

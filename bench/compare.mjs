@@ -6,7 +6,8 @@
 //   npm run build && cp pb_hooks/lib/pocketpages-plugin-anonymous.js /tmp/before.js
 //   (change src/, then) npm run build
 //   node --import tsx bench/compare.mjs /tmp/before.js [signin,session_in,...]
-// Env: BENCH_CONCURRENCY (16), BENCH_SECONDS (8), BENCH_ROUNDS (4), BENCH_WARMUP_SECONDS (2)
+// Env: BENCH_SERVER (site: a server of bench/scenarios.mjs, data fills included), BENCH_CONCURRENCY (16),
+//      BENCH_SECONDS (8), BENCH_ROUNDS (4), BENCH_WARMUP_SECONDS (2)
 
 import fs from 'node:fs'
 import os from 'node:os'
@@ -35,8 +36,9 @@ const settings = {
   rounds: number('BENCH_ROUNDS', 4),
   warmupSeconds: number('BENCH_WARMUP_SECONDS', 2),
 }
-const spec = PHASES.find((p) => p.id === 'site')?.servers[0]
-if (!spec) throw new Error('no site server in bench/scenarios.mjs')
+const serverId = process.env.BENCH_SERVER || 'site'
+const spec = PHASES.flatMap((p) => p.servers).find((s) => s.id === serverId)
+if (!spec) throw new Error(`BENCH_SERVER: no server ${serverId} in bench/scenarios.mjs`)
 
 const bundle = path.join(repoRoot, 'pb_hooks', 'lib', 'pocketpages-plugin-anonymous.js')
 const after = fs.readFileSync(bundle)

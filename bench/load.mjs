@@ -351,8 +351,10 @@ export async function paced(streams, stop) {
     streams: Object.fromEntries(
       results.map((r) => {
         const sorted = [...r.latencies].sort((a, b) => a - b)
-        const at = (/** @type {number} */ p) =>
-          sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? null
+        const at = (/** @type {number} */ p) => {
+          const v = sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+          return v === undefined ? null : Math.round(v * 100) / 100
+        }
         return [
           r.name,
           {
