@@ -46,7 +46,7 @@ function caption(report) {
   return (
     `${smoke}PocketBase ${m.pocketbase} · ${m.nproc} CPUs (${m.cpuModel}) shared with the load generator · ` +
     `${s.concurrency} connections · ${s.rounds} round(s) × ${s.seconds} s per scenario and server, order reversed each round · ` +
-    `load average ${m.loadAverageAtStart[0]} at the start · ${report.generatedAt.slice(0, 10)}`
+    `load average ${m.loadAverageAtStart[0]} at the start, ${m.loadAverageAtEnd[0]} at the end · ${report.generatedAt.slice(0, 10)}`
   )
 }
 
