@@ -79,11 +79,17 @@ function resultRows(report, diagnostics) {
     })
 }
 
+/** Display width as Markdown formatters count it: the check marks take two columns. @param {string} s */
+const width = (s) => s.length + (s.match(/[\u2705\u274C]/g)?.length ?? 0)
+/** @param {string} s @param {number} w @param {boolean} right */
+const pad = (s, w, right) =>
+  right ? ' '.repeat(Math.max(0, w - width(s))) + s : s + ' '.repeat(Math.max(0, w - width(s)))
+
 /** @param {string[]} head @param {string[][]} rows @param {string} align */
 function mdTable(head, rows, align) {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length), 3))
+  const widths = head.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? '')), 3))
   const line = (/** @type {string[]} */ cells) =>
-    `| ${cells.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`
+    `| ${cells.map((c, i) => pad(c, widths[i] ?? 0, align[i] === 'r')).join(' | ')} |`
   const rule = `| ${widths.map((w, i) => (align[i] === 'r' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`
   return [line(head), rule, ...rows.map(line)].join('\n')
 }
