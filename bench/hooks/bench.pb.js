@@ -1,52 +1,44 @@
 /// <reference path="../../node_modules/pocketbase-jsvm/index.d.ts" />
-// Bench-only routes. scripts/bench.mjs copies this file into a TEMPORARY copy of pb_hooks (the
-// harness's hooksOverlay) for the benchmark server only; it is never part of the app.
+// Bench-only routes. bench/run.mjs copies bench/hooks into a TEMPORARY copy of pb_hooks (the
+// harness's hooksOverlay) for the benchmark's servers only; none of this is part of the app.
+// Handlers run in PocketBase's pool of JS VMs and see no top-level code here: each one requires
+// what it needs. The plugin's own code is reached through its bundle's `benchmarkHooks` export.
 //
-// Handlers run in PocketBase's pool of goja VMs and cannot see this file's top-level scope, so
-// every handler is self-contained.
+// The bare routes live under /api/, where the plugins leave the request alone (PocketPages' middleware
+// still runs its plugin factories for every request, as for any route of the app).
 
-// (c) The floor: one record insert into a plain base collection, no PocketPages, no plugin.
-routerAdd('POST', '/bench/insert', (e) => {
-  const c = $app.findCachedCollectionByNameOrId('bench_rows')
-  const r = new Record(c)
+// Floor: one record into a plain base collection (one text field).
+routerAdd('POST', '/api/bench/insert', (e) => {
+  const r = new Record($app.findCachedCollectionByNameOrId('bench_rows'))
   r.set('value', $security.randomString(20))
   $app.save(r)
   return e.noContent(204)
 })
 
-// Diagnostic: the plugin's own signInAnonymously() through its public PocketPages plugin
-// interface (onRequest -> onExtendContextApi), but with no PocketPages page: no routing, no
-// form parsing, no EJS: what /login costs minus the page machinery. The demo's PocketPages
-// middleware still runs first (it runs for every request and builds the plugins), as for
-// /login, so this route keeps its own plugin instance per VM instead of building a second one
-// per request (an instance holds one request's state at a time).
-routerAdd('POST', '/bench/guest-direct', (e) => {
-  if (!globalThis.__benchAnonymousPlugin) {
-    const factory = require('pocketpages-plugin-anonymous').default
-    const perIp = Number($os.getenv('ANONYMOUS_RATE_LIMIT_PER_IP') || '30')
-    globalThis.__benchAnonymousPlugin = factory(
-      {},
-      {
-        debug: false,
-        collection: 'users',
-        rateLimit: { perIp: perIp, global: 0 },
-        upgrade: { sendVerificationEmail: false },
-      },
+// PocketBase's part of a guest sign-in, nothing else: the plugin's own guest record (core
+// createGuestRecord: validated auth-record insert), its auth token, the session cookie, the redirect.
+// No transaction, rate limit, same-origin check, beforeGuestSignIn hook or page.
+routerAdd('POST', '/api/bench/guest-insert', (e) => {
+  const bench = require(`${__hooks}/bench-support.js`).plugin(require('pocketpages-plugin-anonymous'))
+  const now = Date.now()
+  const record = bench.hooks.createGuest($app, bench.options, now)
+  e.response.header().add('Set-Cookie', bench.hooks.sessionCookie(bench.options, record, record.newAuthToken(), now))
+  return e.redirect(302, '/')
+})
+
+// The plugin's signInAnonymously() through its PocketPages interface (factory, onRequest,
+// onExtendContextApi), on a request it takes for a page, but with no page: no routing, form
+// parsing, EJS or other plugin. /login minus the page machinery.
+routerAdd('POST', '/api/bench/guest-direct', (e) => {
+  const support = require(`${__hooks}/bench-support.js`)
+  if (!globalThis.__benchAnonymousOptions)
+    globalThis.__benchAnonymousOptions = support.configEntry(
+      'pocketpages-plugin-anonymous',
+      require('pocketpages').globalApi,
     )
-  }
-  const plugin = globalThis.__benchAnonymousPlugin
-  const request = require(`${__hooks}/bench-guest.js`).pagesRequest(e, 'POST', '/bench/guest-direct')
-  // The parts of PocketPages' response object a plugin may touch.
-  const response = {
-    cookie: () => undefined,
-    header: (name, value) =>
-      value === undefined ? e.response.header().get(name) : e.response.header().set(name, value),
-    redirect: (to, status) => e.redirect(status || 302, to),
-    json: (status, data) => e.json(status, data),
-    html: (status, data) => e.html(status, data),
-    write: (text) => e.string(200, text),
-    file: () => undefined,
-  }
+  const plugin = require('pocketpages-plugin-anonymous').default({}, globalThis.__benchAnonymousOptions)
+  const request = support.pagesRequest(e, 'POST', '/bench/guest-direct')
+  const response = support.pagesResponse(e)
   plugin.onRequest({ request: request, response: response })
   const api = { request: request, response: response }
   plugin.onExtendContextApi({ api: api })
@@ -54,128 +46,146 @@ routerAdd('POST', '/bench/guest-direct', (e) => {
   return e.redirect(302, '/')
 })
 
-// Diagnostic: the same database work written by hand, no plugin code: in ONE transaction the
-// rate-limit window count + its log row + the guest insert (ready-made hash, no bcrypt), then
-// PocketBase's auth token and the pb_auth cookie.
-routerAdd('POST', '/bench/guest-raw', (e) => {
-  const guest = require(`${__hooks}/bench-guest.js`)
-  const users = $app.findCachedCollectionByNameOrId('users')
-  const ipKey = $security.sha256(e.realIP())
-  const now = Date.now()
-  let record = null
-  $app.runInTransaction((tx) => {
-    const row = new DynamicModel({ count: 0, oldest: 0 })
-    tx.db()
-      .newQuery(
-        'SELECT COUNT(*) AS count, COALESCE(MIN(created), 0) AS oldest FROM pocketpages_anonymous_signins WHERE ipKey = {:ipKey} AND created > {:since}',
-      )
-      .bind({ ipKey: ipKey, since: now - 3600 * 1000 })
-      .one(row)
-    tx.db()
-      .newQuery('INSERT INTO pocketpages_anonymous_signins (ipKey, created) VALUES ({:ipKey}, {:created})')
-      .bind({ ipKey: ipKey, created: now })
-      .execute()
-    const r = guest.newGuestRecord(users)
-    tx.save(r)
-    record = r
-  })
-  return guest.redirectWithGuestCookie(e, users, record)
-})
-
-// Diagnostic: only the guest insert (no transaction, no rate-limit count or log row), then the
-// token and the cookie. Compared with /bench/guest-raw it prices the rate-limit bookkeeping;
-// compared with /bench/insert it prices the users table (more fields, indexes, auth validation).
-routerAdd('POST', '/bench/guest-insert', (e) => {
-  const guest = require(`${__hooks}/bench-guest.js`)
-  const users = $app.findCachedCollectionByNameOrId('users')
-  const r = guest.newGuestRecord(users)
-  $app.save(r)
-  return guest.redirectWithGuestCookie(e, users, r)
-})
-
-// The two GET diagnostics below live under /api/ so that the demo's PocketPages middleware (which
-// runs for every request) does not read the guest cookie they are sent: the difference between
-// them is PocketBase's own token check.
-
-// Diagnostic floor for the GET scenarios: a JS route that does nothing.
+// Floor of the GET diagnostics: a JS route that does nothing.
 routerAdd('GET', '/api/bench/noop', (e) => e.string(200, 'ok'))
 
-// Diagnostic: PocketBase's own verification of the guest's token (what any authenticated API
-// request costs): parse the pb_auth cookie, findAuthRecordByToken (signature, expiry, token
-// key, one record read). No plugin, no PocketPages.
+// PocketBase's own check of the session's token (what any authenticated API request costs):
+// parse the pb_auth cookie, findAuthRecordByToken (signature, expiry, token key, one record read).
 routerAdd('GET', '/api/bench/verify-token', (e) => {
-  const header = e.request.header.get('Cookie') || ''
-  const match = /(?:^|;\s*)pb_auth=([^;]+)/.exec(header)
-  const token = match ? JSON.parse(decodeURIComponent(match[1])).token : ''
+  const token = require(`${__hooks}/bench-support.js`).sessionToken(e)
   const record = $app.findAuthRecordByToken(token, 'auth')
   return e.string(200, `verified ${record.id}`)
 })
 
-// Micro-timings inside one goja VM, no load (called a few times after the load runs, with the
-// guest cookie): µs per call of the pieces a page view with a session pays.
-routerAdd('GET', '/api/bench/micro', (e) => {
-  const N = Number(e.request.url.query().get('n') || '400')
-  const out = {}
-  const time = (name, fn) => {
-    for (let i = 0; i < 20; i++) fn()
-    const start = Date.now()
-    for (let i = 0; i < N; i++) fn()
-    out[name] = ((Date.now() - start) * 1000) / N
-  }
-  const factory = require('pocketpages-plugin-anonymous').default
-  const perIp = Number($os.getenv('ANONYMOUS_RATE_LIMIT_PER_IP') || '30')
-  const options = {
-    debug: false,
-    collection: 'users',
-    rateLimit: { perIp: perIp, global: 0 },
-    upgrade: { sendVerificationEmail: false },
-  }
-  const plugin = factory({}, options)
-  const request = () => require(`${__hooks}/bench-guest.js`).pagesRequest(e, 'GET', '/')
-  const response = () => ({
-    cookie: () => undefined,
-    header: () => undefined,
-    redirect: () => undefined,
-    json: () => undefined,
-    html: () => undefined,
-    write: () => undefined,
-    file: () => undefined,
-  })
-  const header = e.request.header.get('Cookie') || ''
-  const match = /(?:^|;\s*)pb_auth=([^;]+)/.exec(header)
-  const token = match ? JSON.parse(decodeURIComponent(match[1])).token : ''
+// 'cold' the first time a JS VM serves it, 'warm' after: counts the throw-away VMs PocketBase
+// builds when every pooled VM is busy (each loads PocketPages and the plugins first).
+routerAdd('GET', '/api/bench/vm', (e) => {
+  const first = !globalThis.__benchVmUsed
+  globalThis.__benchVmUsed = true
+  return e.string(200, first ? 'cold' : 'warm')
+})
 
-  // Decodes base64url + UTF-8 byte by byte in JS (goja has no atob/Buffer), as the plugin did
-  // before it used $security.parseUnverifiedJWT; kept only to price that approach.
-  const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-  const VALUE_OF = {}
-  for (let i = 0; i < ALPHABET.length; i++) VALUE_OF[ALPHABET[i]] = i
-  const decodeJs = (input) => {
-    const bytes = []
-    let buffer = 0
-    let bits = 0
-    for (let i = 0; i < input.length; i++) {
-      buffer = (buffer << 6) | VALUE_OF[input[i]]
-      bits += 6
-      if (bits >= 8) {
-        bits -= 8
-        bytes.push((buffer >> bits) & 0xff)
-      }
+// Fixture: `count` guest sign-ins from client IP `ip`, spread evenly over the rate-limit window
+// that ends now, counted by the plugin's own countGuestSignIn (its counters and in-memory keys).
+routerAdd(
+  'POST',
+  '/api/bench/fill-window',
+  (e) => {
+    const bench = require(`${__hooks}/bench-support.js`).plugin(require('pocketpages-plugin-anonymous'))
+    const query = e.request.url.query()
+    const ip = query.get('ip') || '127.0.0.1'
+    const count = Number(query.get('count') || '0')
+    const windowMs = bench.options.rateLimit.windowSeconds * 1000
+    const now = Date.now()
+    const started = Date.now()
+    try {
+      $app.runInTransaction((tx) => {
+        for (let i = 0; i < count; i++) {
+          const at = now - windowMs + Math.floor(((i + 0.5) * windowMs) / count)
+          bench.hooks.countGuestSignIn(tx, bench.options, ip, at)
+        }
+      })
+    } catch (error) {
+      return e.json(500, { message: String(error) })
     }
-    let s = ''
-    for (let i = 0; i < bytes.length; i++) s += String.fromCodePoint(bytes[i])
-    return s
+    return e.json(200, { count: count, ms: Date.now() - started })
+  },
+  $apis.requireSuperuserAuth(),
+)
+
+// Micro-timings inside one JS VM, without load: µs per call (median of `runs` timings of n calls)
+// of the pieces a request pays. Called with a guest's cookie. Writes are rolled back.
+routerAdd('GET', '/api/bench/micro', (e) => {
+  const support = require(`${__hooks}/bench-support.js`)
+  const bench = support.plugin(require('pocketpages-plugin-anonymous'))
+  const query = e.request.url.query()
+  const n = Number(query.get('n') || '400')
+  const out = {}
+  const time = (name, fn, calls) => {
+    const count = calls || n
+    const runs = []
+    for (let i = 0; i < Math.min(20, count); i++) fn()
+    for (let r = 0; r < 5; r++) {
+      const start = Date.now()
+      for (let i = 0; i < count; i++) fn()
+      runs.push(((Date.now() - start) * 1000) / count)
+    }
+    runs.sort((a, b) => a - b)
+    out[name] = Math.round(runs[2] * 10) / 10
+  }
+  /** Runs fn in a transaction that is rolled back. */
+  const rolledBack = (fn) => {
+    try {
+      $app.runInTransaction((tx) => {
+        fn(tx)
+        throw new Error('rollback')
+      })
+    } catch (_) {}
   }
 
-  time('pluginFactory', () => factory({}, options))
-  time('sessionRead', () => {
+  const anonymousFactory = require('pocketpages-plugin-anonymous').default
+  const authFactory = require('pocketpages-plugin-auth').default
+  const globalApi = require('pocketpages').globalApi
+  const anonymousOptions = support.configEntry('pocketpages-plugin-anonymous', require('pocketpages').globalApi)
+  const token = support.sessionToken(e)
+  const request = () => support.pagesRequest(e, 'GET', '/')
+  const response = () => support.pagesResponse(e)
+
+  time('anonymousFactory', () => anonymousFactory({}, anonymousOptions))
+  time('authFactory', () => authFactory({ globalApi: globalApi }, { debug: false }))
+  time('optionsFromConfig', () => bench.hooks.options())
+  time('anonymousSessionRead', () => {
     const r = request()
-    plugin.onRequest({ request: r, response: response() })
+    anonymousFactory({}, anonymousOptions).onRequest({ request: r, response: response() })
     if (!r.auth) throw new Error('the guest cookie did not sign in')
+    e.response.header().del('Vary') // added per read; keep the response small
+  })
+  time('authPluginSessionRead', () => {
+    const r = request()
+    authFactory({ globalApi: globalApi }, { debug: false }).onRequest({ request: r, response: response() })
+    if (!r.auth) throw new Error('the auth plugin did not read the guest cookie')
   })
   time('findAuthRecordByToken', () => $app.findAuthRecordByToken(token, 'auth'))
-  const parts = token.split('.')
-  time('jwtDecodeJs', () => JSON.parse(decodeJs(parts[0])) && JSON.parse(decodeJs(parts[1])))
+  const record = $app.findAuthRecordByToken(token, 'auth')
+  time('enrichRecord', () => $apis.enrichRecord(e, record))
   time('parseUnverifiedJWT', () => $security.parseUnverifiedJWT(token))
+  const inserts = Math.max(1, Math.floor(n / 4))
+  rolledBack((tx) => time('createGuest', () => bench.hooks.createGuest(tx, bench.options, Date.now()), inserts))
+  // One sign-in's counting when its network's window has events in 1 slot, and in all 61.
+  rolledBack((tx) => {
+    const windowMs = bench.options.rateLimit.windowSeconds * 1000
+    const now = Date.now()
+    for (let i = 0; i < 60; i++) {
+      bench.hooks.countGuestSignIn(tx, bench.options, '203.0.113.61', now - windowMs + ((i + 0.5) * windowMs) / 60)
+    }
+    time(
+      'countGuestSignIn1Slot',
+      () => bench.hooks.countGuestSignIn(tx, bench.options, '203.0.113.1', Date.now()),
+      inserts,
+    )
+    time(
+      'countGuestSignIn61Slots',
+      () => bench.hooks.countGuestSignIn(tx, bench.options, '203.0.113.61', Date.now()),
+      inserts,
+    )
+  })
+  // What a throw-away JS VM pays per bundle: running the module once. (require() compiles each
+  // file once per process, in PocketBase's shared module registry; every new VM runs it again.)
+  for (const [name, file] of [
+    ['runAnonymousBundle', 'pocketpages-plugin-anonymous.js'],
+    ['runAuthBundle', 'pocketpages-plugin-auth.js'],
+    ['runHostBundle', 'pocketpages-host.js'],
+  ]) {
+    const source = toString($os.readFile(`${__hooks}/lib/${file}`))
+    const body = new Function('exports', 'require', 'module', '__filename', '__dirname', source)
+    time(
+      name,
+      () => {
+        const module = { exports: {} }
+        body(module.exports, require, module, file, __hooks)
+      },
+      20,
+    )
+  }
   return e.json(200, out)
 })

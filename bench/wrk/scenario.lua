@@ -1,13 +1,15 @@
--- wrk script for scripts/bench.mjs: one scenario, configured through the environment.
+-- wrk script for bench/load.mjs: one scenario, configured through the environment.
 --   BENCH_METHOD, BENCH_BODY, BENCH_CONTENT_TYPE, BENCH_ORIGIN, BENCH_COOKIE   the request
 --   BENCH_XFF=1, BENCH_IP_BASE=<1..223>  a distinct X-Forwarded-For client IP per request
 --                                         (BENCH_IP_BASE.x.y.z; the bench server trusts the header)
 --   BENCH_EXPECT_STATUS    a success has this status
 --   BENCH_EXPECT_COOKIE    ... and sets this cookie to a non-empty value
 --   BENCH_EXPECT_BODY      ... and its body contains this text
---   BENCH_SAMPLES          keep up to this many cookie values per thread (spread over the run)
+--   BENCH_EXPECT_HEADER    ... and has this header ("Name: value", the value as a substring)
+--   BENCH_COUNT_BODY       count the successes whose body contains this text
+--   BENCH_SAMPLES          keep up to this many cookie values (spread over the run)
 -- done() prints one line `BENCHJSON {...}`: counts, wrk's socket errors, and latency quantiles
--- (µs) on a uniform grid so that bench.mjs can merge runs; then the sampled cookie values.
+-- (µs) on a uniform grid so that runs can be merged; then the sampled cookie values.
 
 local function env(name, default)
   local v = os.getenv(name)
@@ -30,6 +32,12 @@ local ip_base = tonumber(env("BENCH_IP_BASE", "1"))
 local expect_status = tonumber(env("BENCH_EXPECT_STATUS", "0"))
 local expect_cookie = env("BENCH_EXPECT_COOKIE", nil)
 local expect_body = env("BENCH_EXPECT_BODY", nil)
+local expect_header_name, expect_header_value = nil, nil
+local expect_header = env("BENCH_EXPECT_HEADER", nil)
+if expect_header then
+  expect_header_name, expect_header_value = string.match(expect_header, "^([^:]+):%s*(.*)$")
+end
+local count_body = env("BENCH_COUNT_BODY", nil)
 local sample_max = tonumber(env("BENCH_SAMPLES", "0"))
 local grid = tonumber(env("BENCH_QUANTILES", "400"))
 
@@ -44,6 +52,7 @@ end
 
 function init(args)
   ok = 0; s1 = 0; s2 = 0; s3 = 0; s4 = 0; s5 = 0
+  counted = 0
   sent = 0
   samples = ""
   nsamples = 0
@@ -75,7 +84,14 @@ function response(status, headers, resp_body)
     if value == nil then return end
   end
   if expect_body and (resp_body == nil or string.find(resp_body, expect_body, 1, true) == nil) then return end
+  if expect_header_name then
+    local h = headers[expect_header_name]
+    if h == nil or string.find(h, expect_header_value, 1, true) == nil then return end
+  end
   ok = ok + 1
+  if count_body and resp_body ~= nil and string.find(resp_body, count_body, 1, true) ~= nil then
+    counted = counted + 1
+  end
   if value and nsamples < sample_max and ok % 101 == 1 then
     nsamples = nsamples + 1
     samples = samples .. value .. "\n"
@@ -83,7 +99,7 @@ function response(status, headers, resp_body)
 end
 
 function done(summary, latency, requests)
-  local t = { ok = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0 }
+  local t = { ok = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, counted = 0 }
   local all_samples = ""
   for _, thread in ipairs(threads) do
     for k, _ in pairs(t) do t[k] = t[k] + thread:get(k) end
@@ -95,9 +111,9 @@ function done(summary, latency, requests)
   end
   local e = summary.errors
   io.write(string.format(
-    'BENCHJSON {"requests":%d,"duration_us":%d,"bytes":%d,"ok":%d,"s1xx":%d,"s2xx":%d,"s3xx":%d,"s4xx":%d,"s5xx":%d,' ..
-    '"socket":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"latency_us":{"min":%d,"max":%d,"mean":%.1f},"quantiles_us":[%s]}\n',
-    summary.requests, summary.duration, summary.bytes, t.ok, t.s1, t.s2, t.s3, t.s4, t.s5,
-    e.connect, e.read, e.write, e.timeout, latency.min, latency.max, latency.mean, table.concat(q, ",")))
+    'BENCHJSON {"requests":%d,"duration_us":%d,"ok":%d,"counted":%d,"s1xx":%d,"s2xx":%d,"s3xx":%d,"s4xx":%d,"s5xx":%d,' ..
+    '"socket":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"quantiles_us":[%s]}\n',
+    summary.requests, summary.duration, t.ok, t.counted, t.s1, t.s2, t.s3, t.s4, t.s5,
+    e.connect, e.read, e.write, e.timeout, table.concat(q, ",")))
   io.write("BENCHSAMPLES\n" .. all_samples .. "BENCHSAMPLES END\n")
 end

@@ -17,6 +17,7 @@ import { type AnonymousContextApi, CONTEXT_FUNCTIONS, defineContextFunctions } f
 import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
 import { isPocketBaseRoute } from './exchange'
 import * as hooks from './hooks'
+import { type BenchmarkHooks, benchmarkHooks as makeBenchmarkHooks } from './benchmark-hooks'
 import { resolveOptionsCached } from './options-cache'
 import { functionOptions } from './pages-config'
 import { RequestSession } from './request-session'
@@ -167,5 +168,8 @@ export type { AttemptThrottle, AuthData } from '../core/guest-auth'
 export type { GuestCheck, GuestCheckContext, MergeContext, MergeHook } from '../core/options'
 export type { UpgradeInput } from '../core/upgrade'
 export type { AnonymousContextApi, AnonymousPluginOptions }
+/** @internal For this repository's benchmark (bench/hooks) only; not part of the API (see benchmark-hooks.ts). */
+export const benchmarkHooks: BenchmarkHooks = makeBenchmarkHooks(anonymousPlugin)
+
 export { AnonymousAuthError, ErrorCodes, isAnonymousAuthError }
 export default anonymousPlugin

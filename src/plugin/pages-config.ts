@@ -31,14 +31,22 @@ export interface FunctionOptions {
   beforeGuestSignIn: GuestCheck | null
 }
 
+/** This VM's function options from +config.js, read once: the config does not change while PocketBase runs. */
+let configured: { factory: unknown; options: FunctionOptions | null } | undefined
+
 /**
  * The function options from +config.js in this VM. When +config.js does not list the plugin by
  * name or factory (e.g. an app wraps the factory), the options PocketPages passed are the fallback.
  */
 export function functionOptions(factory: unknown, passed: FunctionOptions): FunctionOptions {
-  const options = readPluginOptionsFromPagesConfig(factory)
-  if (!options) return passed
-  return { onMerge: options.onMerge, beforeGuestSignIn: options.beforeGuestSignIn }
+  if (!configured || configured.factory !== factory) {
+    const options = readPluginOptionsFromPagesConfig(factory)
+    configured = {
+      factory,
+      options: options ? { onMerge: options.onMerge, beforeGuestSignIn: options.beforeGuestSignIn } : null,
+    }
+  }
+  return configured.options ?? passed
 }
 
 function pocketPagesGlobalApi(): unknown {

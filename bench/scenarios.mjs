@@ -1,0 +1,369 @@
+// @ts-check
+// What the benchmark measures: the scenarios (what one operation is, how to load it, what counts
+// as a success), the servers they run on, and the targets (issue 11) computed from the results.
+
+const FORM = 'application/x-www-form-urlencoded'
+/** Rate limits that never refuse (the bookkeeping still runs). */
+const NEVER_REFUSE = '100000000'
+
+/**
+ * @typedef {{
+ *   method: string, path: string, body?: string, contentType?: string,
+ *   sameOrigin?: boolean, guestCookie?: boolean, clientIps?: 'distinct' | 'one',
+ * }} RequestSpec `clientIps: 'distinct'`: a new client IP per request in X-Forwarded-For (trusted by
+ *   the bench servers only), as on a real site; 'one' (default): all from 127.0.0.1.
+ * @typedef {{ status?: number, cookie?: string, body?: string, header?: string }} Expect a success
+ * @typedef {{
+ *   id: string, title: string, what: string, unit: string, load: 'wrk' | 'rest-pair',
+ *   request?: RequestSpec, expect?: Expect, countBody?: string, samples?: number,
+ * }} Scenario
+ */
+
+/** @type {Record<string, Scenario>} */
+export const SCENARIOS = {
+  signin: {
+    id: 'signin',
+    title: 'Guest sign-in, /login form',
+    what: 'POST /login mode=anonymous → 302 + pb_auth cookie',
+    unit: 'sign-ins/s',
+    load: 'wrk',
+    request: {
+      method: 'POST',
+      path: '/login',
+      body: 'mode=anonymous',
+      contentType: FORM,
+      sameOrigin: true,
+      clientIps: 'distinct',
+    },
+    expect: { status: 302, cookie: 'pb_auth' },
+    samples: 4,
+  },
+  guest_insert: {
+    id: 'guest_insert',
+    title: 'Bare guest insert',
+    what: "bench route: the plugin's guest record saved by PocketBase, its token, the cookie → 302",
+    unit: 'sign-ins/s',
+    load: 'wrk',
+    request: { method: 'POST', path: '/api/bench/guest-insert', clientIps: 'distinct' },
+    expect: { status: 302, cookie: 'pb_auth' },
+  },
+  upstream: {
+    id: 'upstream',
+    title: 'Upstream auth plugin path (REST)',
+    what: 'create a user with a random password, then auth-with-password (2 × bcrypt)',
+    unit: 'sign-ins/s',
+    load: 'rest-pair',
+  },
+  session_in: {
+    id: 'session_in',
+    title: 'Identical page, signed in',
+    what: 'GET /bench-session with a guest cookie (same body signed in or out) → 200, session read',
+    unit: 'req/s',
+    load: 'wrk',
+    request: { method: 'GET', path: '/bench-session', guestCookie: true },
+    expect: { status: 200, body: 'same page for everyone', header: 'Cache-Control: private, no-cache' },
+  },
+  session_out: {
+    id: 'session_out',
+    title: 'Identical page, signed out',
+    what: 'GET /bench-session without a cookie → 200',
+    unit: 'req/s',
+    load: 'wrk',
+    request: { method: 'GET', path: '/bench-session' },
+    expect: { status: 200, body: 'same page for everyone' },
+  },
+  home_in: {
+    id: 'home_in',
+    title: 'Home page, guest',
+    what: "GET / with a guest cookie: the user's details and notes → 200",
+    unit: 'req/s',
+    load: 'wrk',
+    request: { method: 'GET', path: '/', guestCookie: true },
+    expect: { status: 200, body: 'id="user-id"' },
+  },
+  home_out: {
+    id: 'home_out',
+    title: 'Home page, signed out',
+    what: 'GET / without a cookie → 200',
+    unit: 'req/s',
+    load: 'wrk',
+    request: { method: 'GET', path: '/' },
+    expect: { status: 200, body: 'id="signed-out"' },
+  },
+  signin_one_network: {
+    id: 'signin_one_network',
+    title: 'Guest sign-in, one client network',
+    what: 'as /login sign-in, every request from 127.0.0.1: one network counter, read and written each time',
+    unit: 'sign-ins/s',
+    load: 'wrk',
+    request: { method: 'POST', path: '/login', body: 'mode=anonymous', contentType: FORM, sameOrigin: true },
+    expect: { status: 302, cookie: 'pb_auth' },
+  },
+  cold_page: {
+    id: 'cold_page',
+    title: 'Tiny page, counting fresh JS VMs',
+    what: "GET /bench-vm → 200 'cold' when its JS VM served nothing before",
+    unit: 'req/s',
+    load: 'wrk',
+    request: { method: 'GET', path: '/bench-vm' },
+    expect: { status: 200, body: 'vm:' },
+    countBody: 'vm:cold',
+  },
+  // Used as diagnostics: they split the costs behind the targets.
+  plain_insert: {
+    id: 'plain_insert',
+    title: 'One plain insert',
+    what: 'bench route: one row into a base collection with one text field → 204',
+    unit: 'inserts/s',
+    load: 'wrk',
+    request: { method: 'POST', path: '/api/bench/insert' },
+    expect: { status: 204 },
+  },
+  signin_direct: {
+    id: 'signin_direct',
+    title: 'Plugin sign-in without a page',
+    what: "bench route: the plugin's signInAnonymously() through its PocketPages interface, no page → 302",
+    unit: 'sign-ins/s',
+    load: 'wrk',
+    request: { method: 'POST', path: '/api/bench/guest-direct', sameOrigin: true, clientIps: 'distinct' },
+    expect: { status: 302, cookie: 'pb_auth' },
+  },
+  verify: {
+    id: 'verify',
+    title: "PocketBase's token check",
+    what: 'bench route: parse the cookie, findAuthRecordByToken → 200',
+    unit: 'req/s',
+    load: 'wrk',
+    request: { method: 'GET', path: '/api/bench/verify-token', guestCookie: true },
+    expect: { status: 200, body: 'verified ' },
+  },
+  noop: {
+    id: 'noop',
+    title: 'Empty JS route',
+    what: 'bench route answering "ok", same cookie sent: the floor under the token check',
+    unit: 'req/s',
+    load: 'wrk',
+    request: { method: 'GET', path: '/api/bench/noop', guestCookie: true },
+    expect: { status: 200, body: 'ok' },
+  },
+}
+
+/**
+ * @typedef {{
+ *   id: string, title: string,
+ *   env?: Record<string, string>,
+ *   hooksPool?: 'pooled' | number,
+ *   fill?: { guests?: number, staleGuests?: number, windowSignIns?: number },
+ *   anonymousFirst?: boolean,
+ * }} ServerSpec `hooksPool: 'pooled'`: enough prewarmed JS VMs for the connections (2 × concurrency).
+ *   `anonymousFirst`: +config.js lists this plugin before pocketpages-plugin-auth (the demo: after).
+ * @typedef {{ id: string, title: string, servers: ServerSpec[], scenarios: string[], diagnostics?: string[] }} Phase
+ *   Each phase runs its scenarios on its servers side by side: rounds in alternating order.
+ *   `diagnostics` run too unless BENCH_DIAGNOSTICS=0; they split the costs behind the targets.
+ */
+
+const SITE_ENV = { ANONYMOUS_RATE_LIMIT_PER_IP: NEVER_REFUSE, ANONYMOUS_RATE_LIMIT_GLOBAL: '0' }
+const CAPPED_ENV = { ANONYMOUS_RATE_LIMIT_PER_IP: NEVER_REFUSE, ANONYMOUS_RATE_LIMIT_GLOBAL: NEVER_REFUSE }
+
+/** @type {Phase[]} */
+export const PHASES = [
+  {
+    id: 'site',
+    title: 'The demo app, default settings but limits that never refuse',
+    servers: [{ id: 'site', title: 'demo app', env: SITE_ENV, hooksPool: 'pooled' }],
+    scenarios: ['signin', 'guest_insert', 'upstream', 'session_in', 'session_out', 'home_in', 'home_out'],
+    diagnostics: ['plain_insert', 'signin_direct', 'verify', 'noop'],
+  },
+  {
+    id: 'guests',
+    title: '300,000 guests in the table, against none',
+    servers: [
+      { id: 'empty', title: 'no guests', env: SITE_ENV, hooksPool: 'pooled' },
+      { id: 'guests', title: '300,000 guests', env: SITE_ENV, hooksPool: 'pooled', fill: { guests: 300_000 } },
+    ],
+    scenarios: ['signin', 'home_in'],
+    diagnostics: ['guest_insert'],
+  },
+  {
+    id: 'window',
+    title: 'A rate-limit window holding 10,000 sign-ins, against 30 (per-network and global limits on)',
+    servers: [
+      { id: 'window30', title: '30 in the window', env: CAPPED_ENV, hooksPool: 'pooled', fill: { windowSignIns: 30 } },
+      {
+        id: 'window10k',
+        title: '10,000 in the window',
+        env: CAPPED_ENV,
+        hooksPool: 'pooled',
+        fill: { windowSignIns: 10_000 },
+      },
+    ],
+    scenarios: ['signin_one_network', 'signin'],
+  },
+  {
+    id: 'order',
+    title: 'The session read with the auth plugin listed before this one (the demo), against after',
+    servers: [
+      { id: 'auth_first', title: 'auth plugin first', env: SITE_ENV, hooksPool: 'pooled' },
+      { id: 'anonymous_first', title: 'this plugin first', env: SITE_ENV, hooksPool: 'pooled', anonymousFirst: true },
+    ],
+    scenarios: [],
+    diagnostics: ['session_in'],
+  },
+  {
+    id: 'vm',
+    title: 'Throw-away JS VMs: one prewarmed VM for all connections, against enough',
+    servers: [
+      { id: 'pooled', title: 'enough prewarmed VMs', env: SITE_ENV, hooksPool: 'pooled' },
+      { id: 'cold', title: '--hooksPool=1', env: SITE_ENV, hooksPool: 1 },
+    ],
+    scenarios: ['cold_page'],
+  },
+]
+
+/** The cleanup phase: its own server with a backlog of stale guests, light paced load. */
+export const CLEANUP = {
+  server: /** @type {ServerSpec} */ ({
+    id: 'cleanup',
+    title: '100,000 stale guests',
+    env: SITE_ENV,
+    hooksPool: 'pooled',
+    fill: { staleGuests: 100_000 },
+  }),
+  /** The paced load (home page as a guest, and sign-ins) runs each at this share of what the server sustains. */
+  loadShare: 0.1,
+}
+
+/**
+ * @typedef {{ rate: number | null, pbCpuMsPerOp: number | null, p99Ms: number | null }} Figures
+ * @typedef {{
+ *   scenarios: Record<string, Figures>,
+ *   cleanup: { hoursToClear: number | null, pageP99Ratio: number | null, signInP99Ratio: number | null, deletionRate: number | null } | null,
+ *   coldVm: { msPerVm: number | null, anonymousBundleMs: number | null } | null,
+ * }} TargetInput
+ * @typedef {{
+ *   id: string, figure: string, unit: string, min?: number, max?: number,
+ *   ratio?: [string, string], value?: (r: TargetInput) => number | null | undefined,
+ * }} Target `ratio`: rate of the first result key over the second's (keys are scenario@server).
+ */
+
+/** Issue 11's targets, in the order the report lists them; a figure without min/max is reported only. */
+/** @type {Target[]} */
+export const TARGETS = [
+  {
+    id: 'signin_vs_insert',
+    figure: 'Guest sign-in through /login ÷ the bare guest insert',
+    unit: '×',
+    ratio: ['signin@site', 'guest_insert@site'],
+    min: 0.8,
+  },
+  {
+    id: 'session_read',
+    figure: 'Identical page signed in ÷ signed out (the session read)',
+    unit: '×',
+    ratio: ['session_in@site', 'session_out@site'],
+    min: 0.9,
+  },
+  {
+    id: 'home_page',
+    figure: 'Home page as a guest ÷ signed out (renders more)',
+    unit: '×',
+    ratio: ['home_in@site', 'home_out@site'],
+  },
+  {
+    id: 'signin_vs_upstream',
+    figure: 'Guest sign-in ÷ the upstream REST path (2 × bcrypt)',
+    unit: '×',
+    ratio: ['signin@site', 'upstream@site'],
+    min: 50,
+  },
+  {
+    id: 'guests_signin',
+    figure: 'Sign-in with 300,000 guests ÷ with none',
+    unit: '×',
+    ratio: ['signin@guests', 'signin@empty'],
+    min: 0.85,
+  },
+  {
+    id: 'guests_page',
+    figure: 'Home page (guest) with 300,000 guests ÷ with none',
+    unit: '×',
+    ratio: ['home_in@guests', 'home_in@empty'],
+    min: 0.85,
+  },
+  {
+    id: 'window_network',
+    figure: "Sign-in, its network's window holding 10,000 ÷ 30",
+    unit: '×',
+    ratio: ['signin_one_network@window10k', 'signin_one_network@window30'],
+    min: 0.95,
+  },
+  {
+    id: 'window_global',
+    figure: 'Sign-in, global cap on, window holding 10,000 ÷ 30',
+    unit: '×',
+    ratio: ['signin@window10k', 'signin@window30'],
+    min: 0.95,
+  },
+  {
+    id: 'cleanup_hours',
+    figure: 'Hourly cleanup runs: hours until 100,000 stale guests are gone',
+    unit: 'h',
+    value: (r) => r.cleanup?.hoursToClear,
+    max: 24,
+  },
+  {
+    id: 'cleanup_rate',
+    figure: 'Cleanup deletion rate, under light load',
+    unit: 'guests/s',
+    value: (r) => r.cleanup?.deletionRate,
+  },
+  {
+    id: 'cleanup_page_p99',
+    figure: 'Home page p99 during a cleanup run ÷ idle',
+    unit: '×',
+    value: (r) => r.cleanup?.pageP99Ratio,
+    max: 3,
+  },
+  {
+    id: 'cleanup_signin_p99',
+    figure: 'Sign-in (an insert) p99 during a cleanup run ÷ idle',
+    unit: '×',
+    value: (r) => r.cleanup?.signInP99Ratio,
+    max: 3,
+  },
+  {
+    id: 'cold_vm',
+    figure: 'PocketBase CPU per throw-away JS VM (PocketPages, both plugins, the page)',
+    unit: 'ms',
+    value: (r) => r.coldVm?.msPerVm,
+  },
+  {
+    id: 'cold_vm_plugin',
+    figure: "… of which loading this plugin's bundle",
+    unit: 'ms',
+    value: (r) => r.coldVm?.anonymousBundleMs,
+  },
+]
+
+/**
+ * Each target's measured value, whether it is met, and (for rate ratios) the same ratio from
+ * PocketBase's CPU time per operation, which the load generator's share of the CPUs does not bias.
+ * @param {TargetInput} input
+ */
+export function evaluateTargets(input) {
+  return TARGETS.map((t) => {
+    let value = null
+    let byCpu = null
+    if (t.ratio) {
+      const [a, b] = t.ratio.map((key) => input.scenarios[key])
+      value = a?.rate && b?.rate ? a.rate / b.rate : null
+      byCpu = a?.pbCpuMsPerOp && b?.pbCpuMsPerOp ? b.pbCpuMsPerOp / a.pbCpuMsPerOp : null
+    } else if (t.value) {
+      value = t.value(input) ?? null
+    }
+    const bound = t.min !== undefined ? `≥ ${t.min}` : t.max !== undefined ? `≤ ${t.max}` : null
+    const met =
+      value === null || bound === null ? null : t.min !== undefined ? value >= t.min : value <= (t.max ?? Infinity)
+    return { id: t.id, figure: t.figure, unit: t.unit, value, byCpu, target: bound, met }
+  })
+}

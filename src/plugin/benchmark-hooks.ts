@@ -1,0 +1,76 @@
+/**
+ * For this repository's benchmark only (bench/hooks/*.pb.js), NOT part of the plugin's API: it may
+ * change in any release. It exposes pieces of the core to goja route handlers, so that the
+ * benchmark's diagnostic routes and fixtures run the plugin's own code instead of a copy of it.
+ */
+import { encodeAuthCookieValue } from '../core/auth-cookie'
+import { clientNetwork } from '../core/client-network'
+import { STORE_PREFIX } from '../core/constants'
+import { serializeCookie } from '../core/cookie'
+import { createGuestRecord } from '../core/guests'
+import type { ResolvedOptions } from '../core/options'
+import { pocketBaseBackend } from '../core/pocketbase/backend'
+import { pocketBaseCrypto, pocketBaseMemory } from '../core/pocketbase/runtime'
+import { sqlCounters } from '../core/pocketbase/sql-counters'
+import type { AuthRecord, CollectionInfo } from '../core/ports'
+import { PrivateKeys } from '../core/private-keys'
+import { countGuestSignIn } from '../core/sign-in-limit'
+import { readPluginOptionsFromPagesConfig } from './pages-config'
+
+export interface BenchmarkHooks {
+  /** The plugin's options as +config.js gives them (null when it does not list the plugin). */
+  options(): ResolvedOptions | null
+  /**
+   * Creates and saves one guest exactly as signInAnonymously() does (same fields, marker hash and
+   * validation), but alone: no transaction, rate limit, same-origin check, hook or cookie.
+   */
+  createGuest(app: core.App, options: ResolvedOptions, nowMs: number): core.Record
+  /** The Set-Cookie value the plugin writes for `record`'s session over plain HTTP. */
+  sessionCookie(options: ResolvedOptions, record: core.Record, token: string, nowMs: number): string
+  /**
+   * Counts one guest sign-in from `clientIp` at `atMs` in the rate limits' counters, under the
+   * plugin's own in-memory keys (what signInAnonymously() does inside its transaction); throws
+   * RATE_LIMITED past the limits. `app` may be a transaction's.
+   */
+  countGuestSignIn(app: core.App, options: ResolvedOptions, clientIp: string, atMs: number): void
+}
+
+export function benchmarkHooks(factory: unknown): BenchmarkHooks {
+  return {
+    options: () => readPluginOptionsFromPagesConfig(factory),
+    createGuest: (app, options, nowMs) => {
+      const backend = pocketBaseBackend(app)
+      const collection = backend.findCollection(options.collection)
+      if (!collection) throw new Error(`no collection '${options.collection}'`)
+      return createGuestRecord(backend, collection, options, pocketBaseCrypto, nowMs) as unknown as core.Record
+    },
+    sessionCookie: (options, record, token, nowMs) => {
+      const collection = record.collection() as unknown as CollectionInfo
+      const value = encodeAuthCookieValue(token, {
+        id: record.id,
+        collectionId: collection.id,
+        collectionName: collection.name,
+        email: record.email(),
+        verified: record.verified(),
+        anonymous: (record as unknown as AuthRecord).getBool(options.anonymousField),
+      })
+      const { cookie } = options
+      return serializeCookie(
+        cookie.name,
+        value,
+        {
+          path: cookie.path,
+          maxAgeSeconds: collection.authToken.duration,
+          httpOnly: cookie.httpOnly,
+          secure: cookie.secure === true,
+          sameSite: cookie.sameSite,
+        },
+        nowMs,
+      )
+    },
+    countGuestSignIn: (app, options, clientIp, atMs) => {
+      const keys = new PrivateKeys(pocketBaseMemory(), pocketBaseCrypto, STORE_PREFIX)
+      countGuestSignIn(sqlCounters(app), keys, clientNetwork(clientIp, options.rateLimit), options.rateLimit, atMs)
+    },
+  }
+}
