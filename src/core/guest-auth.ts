@@ -19,10 +19,8 @@
  *   failed upgrades are throttled per guest and per network.
  * - A response that read or wrote a session is `Cache-Control: private` (`no-store` when it writes one).
  */
-import { type CookieRecord, encodeAuthCookieValue } from './auth-cookie'
 import { clientNetwork } from './client-network'
 import { requireGuestCollection } from './collection'
-import { type CookieAttributes, serializeCookie } from './cookie'
 import { checkSameOrigin } from './csrf'
 import { formatPocketBaseDate } from './dates'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from './errors'
@@ -35,6 +33,7 @@ import type { GuestCheck, MergeHook, ResolvedOptions } from './options'
 import type { AuthRecord, Backend, CollectionInfo, Crypto } from './ports'
 import type { PrivateKeys } from './private-keys'
 import { readSession, verifyToken } from './session'
+import { clearedSessionCookie, sessionCookie } from './session-cookie'
 import { countGuestSignIn } from './sign-in-limit'
 import { endGuest } from './sign-out'
 import type { UnverifiedClaimsParser } from './token-claims'
@@ -392,19 +391,6 @@ export class GuestAuth {
     }
   }
 
-  private cookieAttributes(maxAgeSeconds: number): CookieAttributes {
-    const { cookie } = this.deps.options
-    const attributes: CookieAttributes = {
-      path: cookie.path,
-      maxAgeSeconds,
-      httpOnly: cookie.httpOnly,
-      secure: cookie.secure === 'auto' ? this.isHttps() : cookie.secure,
-      sameSite: cookie.sameSite,
-    }
-    if (cookie.domain !== undefined) attributes.domain = cookie.domain
-    return attributes
-  }
-
   private isHttps(): boolean {
     const { exchange } = this.deps
     const forwarded = exchange.header('X-Forwarded-Proto').toLowerCase().split(',')[0]!.trim()
@@ -412,18 +398,16 @@ export class GuestAuth {
   }
 
   private writeCookie(token: string, record: AuthRecord): void {
-    const value = encodeAuthCookieValue(token, cookieRecord(record, this.isAnonymous(record)))
-    const lifetimeSeconds = record.collection().authToken.duration
-    this.appendCookie(value, this.cookieAttributes(lifetimeSeconds))
+    const { options, now } = this.deps
+    this.appendCookie(sessionCookie(options.cookie, record, token, this.isAnonymous(record), this.isHttps(), now()))
   }
 
   private clearCookie(): void {
-    this.appendCookie('', this.cookieAttributes(0))
+    this.appendCookie(clearedSessionCookie(this.deps.options.cookie, this.isHttps(), this.deps.now()))
   }
 
-  private appendCookie(value: string, attributes: CookieAttributes): void {
-    const { exchange, options } = this.deps
-    exchange.appendSetCookie(serializeCookie(options.cookie.name, value, attributes, this.deps.now()))
+  private appendCookie(serialized: string): void {
+    this.deps.exchange.appendSetCookie(serialized)
     this.keepPrivate(true)
   }
 
@@ -480,18 +464,6 @@ function createGuestWithinLimits(deps: GuestAuthDeps, collection: CollectionInfo
 function isSafeMethod(method: string): boolean {
   const m = method.toUpperCase()
   return m === 'GET' || m === 'HEAD' || m === 'OPTIONS'
-}
-
-function cookieRecord(record: AuthRecord, anonymous: boolean): CookieRecord {
-  const collection = record.collection()
-  return {
-    id: record.id,
-    collectionId: collection.id,
-    collectionName: collection.name,
-    email: record.email(),
-    verified: record.verified(),
-    anonymous,
-  }
 }
 
 function missingMigration(): AnonymousAuthError {

@@ -3,17 +3,16 @@
  * change in any release. It exposes pieces of the core to goja route handlers, so that the
  * benchmark's diagnostic routes and fixtures run the plugin's own code instead of a copy of it.
  */
-import { encodeAuthCookieValue } from '../core/auth-cookie'
 import { clientNetwork } from '../core/client-network'
 import { STORE_PREFIX } from '../core/constants'
-import { serializeCookie } from '../core/cookie'
 import { createGuestRecord } from '../core/guests'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
 import { pocketBaseCrypto, pocketBaseMemory } from '../core/pocketbase/runtime'
 import { sqlCounters } from '../core/pocketbase/sql-counters'
-import type { AuthRecord, CollectionInfo } from '../core/ports'
+import type { AuthRecord } from '../core/ports'
 import { PrivateKeys } from '../core/private-keys'
+import { sessionCookie } from '../core/session-cookie'
 import { countGuestSignIn } from '../core/sign-in-limit'
 import { readPluginOptionsFromPagesConfig } from './pages-config'
 
@@ -45,28 +44,8 @@ export function benchmarkHooks(factory: unknown): BenchmarkHooks {
       return createGuestRecord(backend, collection, options, pocketBaseCrypto, nowMs) as unknown as core.Record
     },
     sessionCookie: (options, record, token, nowMs) => {
-      const collection = record.collection() as unknown as CollectionInfo
-      const value = encodeAuthCookieValue(token, {
-        id: record.id,
-        collectionId: collection.id,
-        collectionName: collection.name,
-        email: record.email(),
-        verified: record.verified(),
-        anonymous: (record as unknown as AuthRecord).getBool(options.anonymousField),
-      })
-      const { cookie } = options
-      return serializeCookie(
-        cookie.name,
-        value,
-        {
-          path: cookie.path,
-          maxAgeSeconds: collection.authToken.duration,
-          httpOnly: cookie.httpOnly,
-          secure: cookie.secure === true,
-          sameSite: cookie.sameSite,
-        },
-        nowMs,
-      )
+      const anonymous = (record as unknown as AuthRecord).getBool(options.anonymousField)
+      return sessionCookie(options.cookie, record as unknown as AuthRecord, token, anonymous, false, nowMs)
     },
     countGuestSignIn: (app, options, clientIp, atMs) => {
       const keys = new PrivateKeys(pocketBaseMemory(), pocketBaseCrypto, STORE_PREFIX)
