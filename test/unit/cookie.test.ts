@@ -28,12 +28,22 @@ describe('readCookieValues', () => {
     ['stray percent', 'x=%; y=%zz'],
     ['prototype names', 'toString=1; __proto__=2; constructor=3'],
     ['name with spaces around', '  other = 1 '],
+    ['the name and more, without equals sign', 'pb_authx'],
   ]
   for (const [label, header] of hostile) {
     it(`never throws and finds nothing: ${label}`, () => {
       assert.deepEqual(readCookieValues([header], 'pb_auth'), [])
     })
   }
+  it('keeps a lone double quote, and an empty quoted value', () => {
+    assert.deepEqual(readCookieValues(['pb_auth="; a="x'], 'pb_auth'), ['"'])
+    assert.deepEqual(readCookieValues(['pb_auth=""'], 'pb_auth'), [''])
+    assert.deepEqual(readCookieValues(['pb_auth="abc'], 'pb_auth'), ['"abc'])
+    assert.deepEqual(readCookieValues(['pb_auth=abc"'], 'pb_auth'), ['abc"'])
+  })
+  it('reads an empty value, and names with spaces around them', () => {
+    assert.deepEqual(readCookieValues(['pb_auth=; x=1', ' pb_auth = v '], 'pb_auth'), ['', 'v'])
+  })
   it('does not match a cookie whose name merely contains the name', () => {
     assert.deepEqual(readCookieValues(['xpb_auth=1; pb_authx=2'], 'pb_auth'), [])
   })
@@ -59,6 +69,20 @@ describe('serializeCookie', () => {
   it('expires a cleared cookie in the past', () => {
     const header = serializeCookie('a', '', { path: '/', maxAgeSeconds: 0 }, now)
     assert.match(header, /Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT/)
+  })
+  it('writes Domain and every SameSite value', () => {
+    for (const sameSite of ['Lax', 'Strict', 'None'] as const) {
+      assert.equal(
+        serializeCookie('a', 'b', { domain: 'app.test', sameSite }, now),
+        `a=b; Domain=app.test; SameSite=${sameSite}`,
+      )
+    }
+  })
+  it('expires a negative Max-Age at the epoch too', () => {
+    assert.match(serializeCookie('a', '', { maxAgeSeconds: -5 }, now), /Expires=Thu, 01 Jan 1970 00:00:00 GMT/)
+  })
+  it('writes no Expires without a Max-Age', () => {
+    assert.equal(serializeCookie('a', 'b', { path: '/' }, now), 'a=b; Path=/')
   })
   it('refuses an invalid name', () => {
     assert.throws(() => serializeCookie('a b', 'v', {}, now), TypeError)

@@ -5,7 +5,10 @@ import {
   guestPasswordHash,
   isGuest,
   isGuestPasswordHash,
+  isGuestRecord,
 } from '../../src/core/guest-identity.ts'
+import type { AuthRecord, Backend } from '../../src/core/ports.ts'
+import { World } from '../support/fake-world.ts'
 import { nodeCrypto } from '../support/node-crypto.ts'
 
 // Real bcrypt hashes written by PocketBase (password 'pass12345'), for contrast.
@@ -20,6 +23,22 @@ describe('guestPasswordHash', () => {
       assert.match(guestPasswordHash(nodeCrypto, 0), /^\$2a\$10\$[./A-Za-z0-9]{21}[.Oeu][./A-Za-z0-9]{31}$/)
     }
     assert.match(guestPasswordHash(nodeCrypto, 12), /^\$2a\$12\$/)
+    assert.match(guestPasswordHash(nodeCrypto, 4), /^\$2a\$04\$/)
+  })
+  it("draws the salt from bcrypt's alphabet, its last character from the four canonical ones", () => {
+    const asked: [number, string][] = []
+    const spy = {
+      ...nodeCrypto,
+      randomString: (length: number, alphabet: string) => {
+        asked.push([length, alphabet])
+        return alphabet.slice(0, length)
+      },
+    }
+    assert.equal(guestPasswordHash(spy, 10), `$2a$10$./ABCDEFGHIJKLMNOPQRS.${GUEST_PASSWORD_DIGEST}`)
+    assert.deepEqual(asked, [
+      [21, './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'],
+      [1, '.Oeu'],
+    ])
   })
   it('has a random salt and the fixed guest digest', () => {
     const a = guestPasswordHash(nodeCrypto, 10)
@@ -30,6 +49,10 @@ describe('guestPasswordHash', () => {
 })
 
 describe('isGuestPasswordHash', () => {
+  it('recognizes the $2b$ and $2y$ spellings', () => {
+    for (const v of ['2b', '2y'])
+      assert.equal(isGuestPasswordHash(`$${v}$10$${'a'.repeat(21)}u${GUEST_PASSWORD_DIGEST}`), true)
+  })
   it('recognizes the marker at any cost', () => {
     assert.equal(isGuestPasswordHash(guestPasswordHash(nodeCrypto, 10)), true)
     assert.equal(isGuestPasswordHash(guestPasswordHash(nodeCrypto, 4)), true)
@@ -43,6 +66,9 @@ describe('isGuestPasswordHash', () => {
     ['the marker with a trailing character', `${guestPasswordHash(nodeCrypto, 10)}x`],
     ['the marker with a leading space', ` ${guestPasswordHash(nodeCrypto, 10)}`],
     ['a short salt', `$2a$10$${'a'.repeat(20)}e${GUEST_PASSWORD_DIGEST}`],
+    ['an unknown bcrypt version', `$2x$10$${'a'.repeat(21)}e${GUEST_PASSWORD_DIGEST}`],
+    ['a one-digit cost', `$2a$9$${'a'.repeat(21)}e${GUEST_PASSWORD_DIGEST}`],
+    ['a salt outside the alphabet', `$2a$10$${'a'.repeat(20)}-e${GUEST_PASSWORD_DIGEST}`],
   ]
   for (const [label, hash] of refused) {
     it(`refuses ${label}`, () => assert.equal(isGuestPasswordHash(hash), false))
@@ -56,5 +82,31 @@ describe('isGuest', () => {
     assert.equal(isGuest(false, marker), false, 'a cleared flag (a superuser made it a full account)')
     assert.equal(isGuest(true, REAL_HASHES[0]!), false, 'a flagged full account')
     assert.equal(isGuest(false, REAL_HASHES[0]!), false)
+  })
+})
+
+describe('isGuestRecord', () => {
+  const w = new World()
+  it('needs both facts on the record as stored', () => {
+    assert.equal(isGuestRecord(w.backend, w.insertGuest(), 'anonymous'), true)
+    assert.equal(isGuestRecord(w.backend, w.insertGuest({ anonymous: false }), 'anonymous'), false)
+    assert.equal(isGuestRecord(w.backend, w.insertUser({ anonymous: true }), 'anonymous'), false)
+    assert.equal(isGuestRecord(w.backend, w.insertGuest({ isGuest: true, anonymous: false }), 'isGuest'), true)
+  })
+  it('is false for no record, and for one it cannot read', () => {
+    assert.equal(isGuestRecord(w.backend, null, 'anonymous'), false)
+    assert.equal(isGuestRecord(w.backend, undefined, 'anonymous'), false)
+    const unreadable = {
+      getBool: () => {
+        throw new Error('gone')
+      },
+    } as unknown as AuthRecord
+    assert.equal(isGuestRecord(w.backend, unreadable, 'anonymous'), false)
+    const noHash = Object.assign(Object.create(w.backend), {
+      passwordHash: () => {
+        throw new Error('x')
+      },
+    }) as Backend
+    assert.equal(isGuestRecord(noHash, w.insertGuest(), 'anonymous'), false)
   })
 })

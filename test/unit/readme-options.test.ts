@@ -1,7 +1,9 @@
-// The README's option table must say exactly what the code does (documented defaults drift).
+// The README's option table, and the names it documents, must say exactly what the code does
+// (documented defaults drift).
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
+import { CLEANUP_CRON_ID, CLEANUP_ROUTE_PATH } from '../../src/core/constants.ts'
 import { DEFAULT_OPTIONS } from '../../src/core/options.ts'
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
@@ -27,6 +29,13 @@ function documented(text: string): unknown {
   assert.ok(literal, `README default ${text} is not a backticked literal`)
   return JSON.parse(literal[1]!.replace(/'/g, '"'))
 }
+
+describe('README: the names it tells operators to use', () => {
+  it('the cleanup cron job id and its manual route', () => {
+    assert.ok(readme.includes(`cron job \`${CLEANUP_CRON_ID}\``), CLEANUP_CRON_ID)
+    assert.ok(readme.includes(`http://127.0.0.1:8090${CLEANUP_ROUTE_PATH}\n`), CLEANUP_ROUTE_PATH)
+  })
+})
 
 describe('README option table', () => {
   const code = flatten(DEFAULT_OPTIONS as unknown as Record<string, unknown>)

@@ -2,22 +2,31 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import jwt from 'jsonwebtoken'
 import { readTokenClaims } from '../../src/core/token-claims.ts'
+import { parseUnverifiedClaims } from '../support/fake-backend.ts'
+import { FakeClock } from '../support/fake-world.ts'
 
-const claims = { id: 'rec1', type: 'auth', collectionId: 'pbc_1', refreshable: true }
-
-/** Stand-in for $security.parseUnverifiedJWT: decodes the payload, throws on garbage like Go's parser. */
-const parse = (token: string): unknown => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'))
-const read = (token: unknown) => readTokenClaims(token, parse)
+const clock = new FakeClock()
+const exp = clock.now() / 1000 + 60
+const claims = { id: 'rec1', type: 'auth', collectionId: 'pbc_1', refreshable: true, exp }
+const sign = (payload: object) => jwt.sign(payload, 'secret', { algorithm: 'HS256', noTimestamp: true })
+const read = (token: unknown) => readTokenClaims(token, (t) => parseUnverifiedClaims(t, clock))
+const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 
 describe('readTokenClaims', () => {
   it('reads what PocketBase puts in an auth token', () => {
-    const token = jwt.sign(claims, 'secret', { algorithm: 'HS256', expiresIn: 60 })
-    const result = read(token)
-    assert.ok(result)
-    assert.equal(result.type, 'auth')
-    assert.equal(result.id, 'rec1')
-    assert.equal(result.collectionId, 'pbc_1')
-    assert.ok(result.exp > Date.now() / 1000)
+    assert.deepEqual(read(sign(claims)), { type: 'auth', id: 'rec1', collectionId: 'pbc_1', exp })
+  })
+  it('reports other token types (file, verification, ...)', () => {
+    assert.equal(read(sign({ ...claims, type: 'file' }))?.type, 'file')
+  })
+  it("accepts an empty signature (alg 'none'): verifying is PocketBase's job", () => {
+    assert.equal(read(`${segment({ alg: 'none' })}.${segment(claims)}.`)?.id, 'rec1')
+  })
+  it('reads a token of the longest accepted length', () => {
+    const padded = sign({ ...claims, pad: '' })
+    const long = sign({ ...claims, pad: 'x'.repeat(Math.floor(((2048 - padded.length) * 3) / 4)) })
+    assert.ok(long.length <= 2048 && long.length > 2040, String(long.length))
+    assert.equal(read(long)?.id, 'rec1')
   })
   it('returns null when the parser throws', () => {
     assert.equal(
@@ -27,23 +36,54 @@ describe('readTokenClaims', () => {
       null,
     )
   })
-  it('reports other token types (file, verification, ...)', () => {
-    const token = jwt.sign({ ...claims, type: 'file', exp: 9999999999 }, 'k')
-    assert.equal(read(token)?.type, 'file')
-  })
   const invalid: [string, unknown][] = [
     ['not a string', 42],
     ['empty', ''],
     ['two segments', 'a.b'],
+    ['four segments', 'a.b.c.d'],
     ['not base64url', 'a!.b.c'],
+    ['whitespace around it', ` ${sign(claims)}`],
     ['payload not JSON', 'eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.sig'],
-    ['payload an array', `eyJhbGciOiJIUzI1NiJ9.${Buffer.from('[1]').toString('base64url')}.sig`],
-    ['missing exp', jwt.sign({ id: 'x', type: 'auth', collectionId: 'c' }, 'k', { noTimestamp: true })],
-    ['too long', `${'a'.repeat(3000)}.b.c`],
+    ['payload an array', `eyJhbGciOiJIUzI1NiJ9.${segment([1])}.sig`],
+    ['payload null', `eyJhbGciOiJIUzI1NiJ9.${segment(null)}.sig`],
+    ['payload a number', `eyJhbGciOiJIUzI1NiJ9.${segment(5)}.sig`],
+    ['missing exp', sign({ id: 'x', type: 'auth', collectionId: 'c' })],
+    ['exp not a number', `eyJhbGciOiJIUzI1NiJ9.${segment({ ...claims, exp: String(exp) })}.sig`],
+    ['expired', sign({ ...claims, exp: clock.now() / 1000 })],
+    ['type not a string', sign({ ...claims, type: 1 })],
+    ['id not a string', sign({ ...claims, id: 1 })],
+    ['collectionId not a string', sign({ ...claims, collectionId: null })],
+    ['trailing characters outside base64url', `${sign(claims)}!`],
+    ['too long', sign({ ...claims, pad: 'x'.repeat(1600) })],
   ]
   for (const [label, token] of invalid) {
     it(`returns null for ${label}`, () => {
       assert.equal(read(token), null)
     })
   }
+  const payloads: [string, unknown][] = [
+    ['null', null],
+    ['a number', 5],
+    ['a string', 'claims'],
+    ['an array', [claims]],
+  ]
+  for (const [label, payload] of payloads) {
+    it(`a parser that returns ${label}: null`, () => {
+      assert.equal(
+        readTokenClaims(sign(claims), () => payload),
+        null,
+      )
+    })
+  }
+  it('a parser that returns claims with a non-finite exp: null', () => {
+    const token = sign(claims)
+    assert.equal(
+      readTokenClaims(token, () => ({ ...claims, exp: Number.POSITIVE_INFINITY })),
+      null,
+    )
+    assert.equal(
+      readTokenClaims(token, () => ({ ...claims, exp: Number.NaN })),
+      null,
+    )
+  })
 })
