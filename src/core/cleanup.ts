@@ -74,6 +74,8 @@ export function deleteAbandonedGuests(backend: Backend, options: CleanupOptions,
         }
       }
       if (batch.length < limit) break
+      // A run may last minutes: between batches, let page requests have the CPU and the writer.
+      if (options.cleanup.pauseMilliseconds > 0) backend.pause(options.cleanup.pauseMilliseconds)
     }
   }
   report.prunedCounters = backend.counters.prune(nowMs)

@@ -35,11 +35,12 @@ export function slotAt(window: Window, nowMs: number): number {
 export function tally(store: CounterStore, keys: string[], window: Window, nowMs: number): Tally {
   const windowMs = window.windowSeconds * SECOND_MS
   const slotMs = slotLengthMs(window)
-  const rows = store.read(keys, Math.floor((nowMs - windowMs) / slotMs))
-  const count = rows.reduce((sum, row) => sum + row.count, 0)
+  const fromSlot = Math.floor((nowMs - windowMs) / slotMs)
+  // The sum is what every request needs; the slots themselves only when a limit is reached.
+  const count = store.total(keys, fromSlot)
   return {
     count,
-    secondsUntilBelow: (limit) => secondsUntilBelow(rows, count, limit, slotMs, windowMs, nowMs),
+    secondsUntilBelow: (limit) => secondsUntilBelow(store.read(keys, fromSlot), count, limit, slotMs, windowMs, nowMs),
   }
 }
 

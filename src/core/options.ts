@@ -130,6 +130,8 @@ export const OPTIONS = {
     retentionDays: number(30, 0),
     /** Guests read per batch (each deletion is its own short transaction). */
     batchSize: integer(100, 1),
+    /** Pause between batches, so page requests keep the CPU and the database writer. */
+    pauseMilliseconds: integer(50, 0),
     /** Most deletions in one run. */
     maxPerRun: integer(10000, 1),
   },
@@ -155,8 +157,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   return options
 }
 
-/** The defaults, as documented in the README. */
-export const DEFAULT_OPTIONS: ResolvedOptions = resolveOptions({})
+/** The defaults, as documented in the README (a function: nothing is built when a JS VM loads the bundle). */
+export function defaultOptions(): ResolvedOptions {
+  return resolveOptions({})
+}
 
 function resolveTable(
   table: Table,

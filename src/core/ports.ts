@@ -70,6 +70,8 @@ export interface CounterSlot {
 export interface CounterStore {
   /** The slots from `fromSlot` on, of every key in `keys`. */
   read(keys: string[], fromSlot: number): CounterSlot[]
+  /** The sum of those slots' counts (one aggregate query: the hot path). */
+  total(keys: string[], fromSlot: number): number
   /** Adds `delta` to (key, slot); the row may be deleted once `expiresAtMs` has passed. */
   add(key: string, slot: number, expiresAtMs: number, delta: number): void
   /** Deletes expired rows; returns how many. */
@@ -140,6 +142,8 @@ export interface Backend {
   /** True when the plugin's counters table exists (i.e. its migration ran). */
   countersReady(): boolean
   sendVerificationEmail(record: AuthRecord): void
+  /** Blocks this JS VM for `ms` (goja's `sleep`): the cleanup's pause between batches. */
+  pause(ms: number): void
   readonly log: Logger
 }
 

@@ -163,6 +163,7 @@ export type Operation =
   | 'reassignRelations'
   | 'sendVerificationEmail'
   | 'counters.read'
+  | 'counters.total'
   | 'counters.add'
   | 'counters.prune'
 
@@ -594,6 +595,12 @@ export class FakeBackend implements Backend {
     return this.db.countersTable
   }
 
+  /** goja's sleep(): the fake clock does not move; the pauses are recorded. */
+  readonly pauses: number[] = []
+  pause(ms: number): void {
+    this.pauses.push(ms)
+  }
+
   sendVerificationEmail(record: AuthRecord): void {
     this.db.runHooks('sendVerificationEmail', [record])
     this.db.sentEmails.push(record.email())
@@ -658,6 +665,16 @@ export class FakeBackend implements Backend {
             rows.push({ slot: Number(slot), count: counter.count })
         }
         return rows
+      },
+      total: (buckets, fromSlot) => {
+        this.db.runHooks('counters.total', [buckets, fromSlot])
+        this.db.trace.push('counters.total')
+        let sum = 0
+        for (const [k, counter] of table()) {
+          const [bucket, slot] = k.split('\u0000') as [string, string]
+          if (buckets.includes(bucket) && Number(slot) >= fromSlot) sum += counter.count
+        }
+        return sum
       },
       add: (bucket, slot, expiresAtMs, delta) => {
         this.write('counters.add', [bucket, slot, expiresAtMs, delta])

@@ -100,6 +100,16 @@ describe('cleanup: batches and limits', () => {
       [2, 0],
     ])
   })
+  it('pauses between full batches (not after the last one), and not at all with pauseMilliseconds 0', () => {
+    const w = new World()
+    for (let i = 0; i < 5; i++) w.insertGuest({ lastSeen: date(i) })
+    run(w, { batchSize: 2 })
+    assert.deepEqual(w.backend.pauses, [50, 50])
+    const quiet = new World()
+    for (let i = 0; i < 5; i++) quiet.insertGuest({ lastSeen: date(i) })
+    run(quiet, { batchSize: 2, pauseMilliseconds: 0 })
+    assert.deepEqual(quiet.backend.pauses, [])
+  })
   it('stops at maxPerRun, across collections, asking for no more than is left', () => {
     const w = new World({ options: {} })
     w.backend.addCollection('members')

@@ -35,7 +35,12 @@ describe('slots', () => {
 describe('addEvent', () => {
   it('adds to the slot of the moment, with the expiry when no window can see it any more', () => {
     const calls: unknown[][] = []
-    const spy: CounterStore = { read: () => [], add: (...args) => void calls.push(args), prune: () => 0 }
+    const spy: CounterStore = {
+      read: () => [],
+      total: () => 0,
+      add: (...args) => void calls.push(args),
+      prune: () => 0,
+    }
     addEvent(spy, 'k', hour, T0 + 59_999)
     addEvent(spy, 'k', hour, T0 + 60_000, -1)
     const slot = T0 / 60_000
@@ -76,6 +81,7 @@ describe('secondsUntilBelow', () => {
   /** A store that returns fixed rows, newest first, to show the order is not relied on. */
   const fixed = (rows: CounterSlot[]): CounterStore => ({
     read: () => [...rows].reverse(),
+    total: () => rows.reduce((sum, row) => sum + row.count, 0),
     add: () => {},
     prune: () => 0,
   })

@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { DEFAULT_OPTIONS, resolveOptions } from '../../src/core/options.ts'
+import { defaultOptions, resolveOptions } from '../../src/core/options.ts'
 
 const PREFIX = 'pocketpages-plugin-anonymous: invalid option in +config.js: '
 
 describe('resolveOptions: defaults', () => {
   it('no options resolve to the documented defaults', () => {
-    assert.deepEqual(resolveOptions(undefined), DEFAULT_OPTIONS)
-    assert.deepEqual(resolveOptions(null), DEFAULT_OPTIONS)
-    assert.deepEqual(resolveOptions({}), DEFAULT_OPTIONS)
+    assert.deepEqual(resolveOptions(undefined), defaultOptions())
+    assert.deepEqual(resolveOptions(null), defaultOptions())
   })
   it('the defaults', () => {
-    assert.deepEqual(DEFAULT_OPTIONS, {
+    assert.deepEqual(defaultOptions(), {
       collection: 'users',
       collections: ['users'],
       emailDomain: 'example.com',
@@ -32,13 +31,20 @@ describe('resolveOptions: defaults', () => {
       onMerge: null,
       beforeGuestSignIn: null,
       respondWithErrorStatus: true,
-      cleanup: { enabled: true, schedule: '17 * * * *', retentionDays: 30, batchSize: 100, maxPerRun: 10000 },
+      cleanup: {
+        enabled: true,
+        schedule: '17 * * * *',
+        retentionDays: 30,
+        batchSize: 100,
+        maxPerRun: 10000,
+        pauseMilliseconds: 50,
+      },
     })
   })
   it('accepts the keys PocketPages adds to a plugin entry', () => {
     assert.deepEqual(
       resolveOptions({ name: 'pocketpages-plugin-anonymous', fn: () => {}, debug: false }),
-      DEFAULT_OPTIONS,
+      defaultOptions(),
     )
   })
   it('defaults collections to the chosen collection', () => {

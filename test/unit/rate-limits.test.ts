@@ -195,8 +195,8 @@ describe('failedAttempts: a throttle for app forms', () => {
     w.post().auth.failedAttempts('password-sign-in', limits).begin('a')
     assert.deepEqual(w.backend.trace, [
       'tx:begin',
-      'counters.read',
-      'counters.read',
+      'counters.total',
+      'counters.total',
       'counters.add',
       'counters.add',
       'tx:commit',

@@ -4,13 +4,13 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { CLEANUP_CRON_ID, CLEANUP_ROUTE_PATH } from '../../src/core/constants.ts'
-import { DEFAULT_OPTIONS } from '../../src/core/options.ts'
+import { defaultOptions } from '../../src/core/options.ts'
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
 const section = readme.slice(readme.indexOf('## Options'), readme.indexOf('## The cookie'))
 const rows = [...section.matchAll(/^\| `([A-Za-z0-9.]+)` +\| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const)
 
-/** DEFAULT_OPTIONS flattened to dotted paths. */
+/** defaultOptions() flattened to dotted paths. */
 function flatten(value: Record<string, unknown>, prefix = ''): Map<string, unknown> {
   const out = new Map<string, unknown>()
   for (const [key, v] of Object.entries(value)) {
@@ -24,7 +24,7 @@ function flatten(value: Record<string, unknown>, prefix = ''): Map<string, unkno
 /** Reads a README default: a backticked JS literal, `[collection]`, or "none". */
 function documented(text: string): unknown {
   if (text === 'none') return null
-  if (text === '`[collection]`') return [DEFAULT_OPTIONS.collection]
+  if (text === '`[collection]`') return [defaultOptions().collection]
   const literal = /^`(.*)`$/.exec(text)
   assert.ok(literal, `README default ${text} is not a backticked literal`)
   return JSON.parse(literal[1]!.replace(/'/g, '"'))
@@ -38,7 +38,7 @@ describe('README: the names it tells operators to use', () => {
 })
 
 describe('README option table', () => {
-  const code = flatten(DEFAULT_OPTIONS as unknown as Record<string, unknown>)
+  const code = flatten(defaultOptions() as unknown as Record<string, unknown>)
   it('lists every option the code has, and no other', () => {
     assert.deepEqual(rows.map(([name]) => name).sort(), [...code.keys()].sort())
   })

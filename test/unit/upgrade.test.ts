@@ -45,8 +45,8 @@ describe('upgradeAnonymousUser: a successful upgrade', () => {
     visit.auth.upgradeAnonymousUser(input())
     assert.deepEqual(newTrace(), [
       'tx:begin',
-      'counters.read',
-      'counters.read',
+      'counters.total',
+      'counters.total',
       'counters.add',
       'counters.add',
       'tx:commit',

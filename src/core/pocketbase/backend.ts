@@ -100,6 +100,7 @@ export function pocketBaseBackend(app: core.App): Backend {
     counters: sqlCounters(app),
     countersReady: () => countersTableExists(app),
     sendVerificationEmail: (record) => $mails.sendRecordVerification(app, asRecord(record)),
+    pause: (ms) => sleep(ms),
     log: {
       info: (message, ...keyValues) => app.logger().info(message, ...keyValues),
       warn: (message, ...keyValues) => app.logger().warn(message, ...keyValues),

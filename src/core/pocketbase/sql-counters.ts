@@ -14,20 +14,23 @@ export function sqlCounters(app: core.App): CounterStore {
   return {
     read: (buckets, fromSlot) => {
       if (buckets.length === 0) return []
-      const params: Record<string, unknown> = { fromSlot }
-      const names = buckets.map((bucket, i) => {
-        params[`b${i}`] = bucket
-        return `{:b${i}}`
-      })
       const rows = arrayOf(new DynamicModel({ slot: 0, count: 0 })) as unknown as CounterSlot[]
       app
         .db()
-        .newQuery(
-          `SELECT slot, count FROM ${COUNTERS_TABLE} WHERE bucket IN (${names.join(', ')}) AND slot >= {:fromSlot}`,
-        )
-        .bind(params)
+        .newQuery(`SELECT slot, count FROM ${COUNTERS_TABLE} WHERE ${inBuckets(buckets)}`)
+        .bind(params(buckets, fromSlot))
         .all(rows)
       return rows.map((row) => ({ slot: Number(row.slot), count: Number(row.count) }))
+    },
+    total: (buckets, fromSlot) => {
+      if (buckets.length === 0) return 0
+      const row = new DynamicModel({ total: 0 }) as unknown as { total: number }
+      app
+        .db()
+        .newQuery(`SELECT COALESCE(SUM(count), 0) AS total FROM ${COUNTERS_TABLE} WHERE ${inBuckets(buckets)}`)
+        .bind(params(buckets, fromSlot))
+        .one(row)
+      return Number(row.total)
     },
     add: (bucket, slot, expiresAtMs, delta) => {
       app
@@ -48,6 +51,19 @@ export function sqlCounters(app: core.App): CounterStore {
       return Number(result.rowsAffected())
     },
   }
+}
+
+/** `bucket IN ({:b0}, ...) AND slot >= {:fromSlot}`, with `params()` for its values. */
+function inBuckets(buckets: string[]): string {
+  return `bucket IN (${buckets.map((_, i) => `{:b${i}}`).join(', ')}) AND slot >= {:fromSlot}`
+}
+
+function params(buckets: string[], fromSlot: number): Record<string, unknown> {
+  const values: Record<string, unknown> = { fromSlot }
+  buckets.forEach((bucket, i) => {
+    values[`b${i}`] = bucket
+  })
+  return values
 }
 
 export function countersTableExists(app: core.App): boolean {
