@@ -9,7 +9,7 @@ import { createGuestRecord } from '../core/guests'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
 import { pocketBaseCrypto, pocketBaseMemory } from '../core/pocketbase/runtime'
-import { sqlCounters } from '../core/pocketbase/sql-counters'
+import { SqlCounters } from '../core/pocketbase/sql-counters'
 import type { AuthRecord } from '../core/ports'
 import { PrivateKeys } from '../core/private-keys'
 import { sessionCookie } from '../core/session-cookie'
@@ -49,7 +49,7 @@ export function benchmarkHooks(factory: unknown): BenchmarkHooks {
     },
     countGuestSignIn: (app, options, clientIp, atMs) => {
       const keys = new PrivateKeys(pocketBaseMemory(), pocketBaseCrypto, STORE_PREFIX)
-      countGuestSignIn(sqlCounters(app), keys, clientNetwork(clientIp, options.rateLimit), options.rateLimit, atMs)
+      countGuestSignIn(new SqlCounters(app), keys, clientNetwork(clientIp, options.rateLimit), options.rateLimit, atMs)
     },
   }
 }

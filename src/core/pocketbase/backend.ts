@@ -3,8 +3,8 @@
  * builds SQL or filters, and touches PocketBase's globals. The policy modules never see them.
  * What happens here is proven by the end-to-end tests against real PocketBase binaries.
  */
-import type { AuthRecord, Backend, CollectionInfo, FieldInfo } from '../ports'
-import { countersTableExists, sqlCounters } from './sql-counters'
+import type { AuthRecord, Backend, CollectionInfo, FieldInfo, Logger } from '../ports'
+import { countersTableExists, SqlCounters } from './sql-counters'
 
 /** A password field's value (PocketBase's PasswordFieldValue): both parts writable. */
 interface PasswordValue {
@@ -19,95 +19,170 @@ interface RelationField {
   maxSelect: number
 }
 
+/** One per JS VM for `$app` (nothing in it belongs to a request); transactions get their own. */
+let rootBackend: { app: core.App; backend: PocketBaseBackend } | undefined
+
+/** The Backend on `app`: the VM's shared one for `$app`, a new one for a transaction's app. */
 export function pocketBaseBackend(app: core.App): Backend {
-  const asRecord = (record: AuthRecord) => record as unknown as core.Record
-  const asCollection = (collection: CollectionInfo) => collection as unknown as core.Collection
-  const passwordValue = (record: AuthRecord, hash: string) => {
-    const field = asRecord(record).collection().fields.getByName('password') as unknown as {
-      prepareValue(record: core.Record, raw: unknown): PasswordValue
+  if (rootBackend?.app !== app) rootBackend = { app, backend: new PocketBaseBackend(app) }
+  return rootBackend.backend
+}
+
+/** A class, so that making one for each transaction is one small object, not two dozen closures. */
+class PocketBaseBackend implements Backend {
+  readonly counters: SqlCounters
+  readonly log: Logger
+
+  constructor(private readonly app: core.App) {
+    this.counters = new SqlCounters(app)
+    this.log = {
+      info: (message, ...keyValues) => app.logger().info(message, ...keyValues),
+      warn: (message, ...keyValues) => app.logger().warn(message, ...keyValues),
+      error: (message, ...keyValues) => app.logger().error(message, ...keyValues),
     }
-    // The field's own value type, holding a ready hash: validation accepts it without hashing.
-    return field.prepareValue(asRecord(record), hash)
   }
-  const orNull = <T>(find: () => T): T | null => {
+
+  get hookApp(): core.App {
+    return this.app
+  }
+
+  findCollection(nameOrId: string): CollectionInfo | null {
     try {
-      return find() ?? null
+      return this.app.findCachedCollectionByNameOrId(nameOrId) ?? null
     } catch {
       return null
     }
   }
 
-  const backend: Backend = {
-    findCollection: (nameOrId) => orNull(() => app.findCachedCollectionByNameOrId(nameOrId)),
-    fieldsOf: (collection) => {
-      const list = asCollection(collection).fields as unknown as FieldInfo[]
-      const fields: FieldInfo[] = []
-      for (let i = 0; i < list.length; i++) if (list[i]) fields.push(list[i]!)
-      return fields
-    },
-    findRecordById: (collection, id) => orNull(() => app.findRecordById(collection.id, id)),
-    findAuthRecordByToken: (token) => orNull(() => app.findAuthRecordByToken(token, 'auth')),
-    findAuthRecordByEmail: (collection, email) => orNull(() => app.findAuthRecordByEmail(collection.id, email)),
-    newRecord: (collection) => new Record(asCollection(collection)),
-    save: (record) => app.save(asRecord(record)),
-    delete: (record) => app.delete(asRecord(record)),
-    transaction: (fn) => inTransaction(app, fn),
-    hookApp: app,
-
-    passwordHash: (record) => {
-      const value = asRecord(record).getRaw('password') as PasswordValue | undefined
-      return value && typeof value.hash === 'string' ? value.hash : ''
-    },
-    setPasswordHash: (record, hash) => asRecord(record).setRaw('password', passwordValue(record, hash)),
-    setPasswordForValidation: (record, password) => {
-      const value = passwordValue(record, backend.passwordHash(record))
-      value.plain = password
-      asRecord(record).setRaw('password', value)
-    },
-    validate: (record) => app.validate(asRecord(record)),
-    hashPassword: (collection, password) => {
-      const scratch = new Record(asCollection(collection))
-      scratch.setPassword(password) // bcrypt, at the field's cost
-      return (scratch.getRaw('password') as PasswordValue).hash
-    },
-
-    writeDateQuietly: (record, field, date) => {
-      // The one write connection (see sql-counters.ts: on 0.25 db() would write from the read pool).
-      app
-        .nonconcurrentDB()
-        .newQuery(`UPDATE {{${record.collection().name}}} SET [[${field}]] = {:date} WHERE [[id]] = {:id}`)
-        .bind({ date, id: record.id })
-        .execute()
-    },
-    findStaleGuests: (collection, fields, cutoff, limit, skip) => {
-      const byLastSeen = `(${fields.lastSeen} != '' && ${fields.lastSeen} < {:cutoff})`
-      // Guests from before `lastSeen` existed fall back to `created`, where the collection has it
-      // (auth collections made through the API since 0.23 may not).
-      const hasCreated = !!collection.fields.getByName('created')
-      const stale = hasCreated ? `(${byLastSeen} || (${fields.lastSeen} = '' && created < {:cutoff}))` : byLastSeen
-      const records = app.findRecordsByFilter(
-        collection.id,
-        `${fields.anonymous} = true && ${stale}`,
-        fields.lastSeen,
-        limit,
-        skip,
-        { cutoff },
-      )
-      return records.filter((record): record is core.Record => !!record)
-    },
-    reassignRelations: (collection, fromId, toId) => reassignRelations(app, collection.id, fromId, toId),
-
-    counters: sqlCounters(app),
-    countersReady: () => countersTableExists(app),
-    sendVerificationEmail: (record) => $mails.sendRecordVerification(app, asRecord(record)),
-    pause: (ms) => sleep(ms),
-    log: {
-      info: (message, ...keyValues) => app.logger().info(message, ...keyValues),
-      warn: (message, ...keyValues) => app.logger().warn(message, ...keyValues),
-      error: (message, ...keyValues) => app.logger().error(message, ...keyValues),
-    },
+  fieldsOf(collection: CollectionInfo): FieldInfo[] {
+    const list = asCollection(collection).fields as unknown as FieldInfo[]
+    const fields: FieldInfo[] = []
+    for (let i = 0; i < list.length; i++) if (list[i]) fields.push(list[i]!)
+    return fields
   }
-  return backend
+
+  findRecordById(collection: CollectionInfo, id: string): AuthRecord | null {
+    try {
+      return this.app.findRecordById(collection.id, id) ?? null
+    } catch {
+      return null
+    }
+  }
+
+  findAuthRecordByToken(token: string): AuthRecord | null {
+    try {
+      return this.app.findAuthRecordByToken(token, 'auth') ?? null
+    } catch {
+      return null
+    }
+  }
+
+  findAuthRecordByEmail(collection: CollectionInfo, email: string): AuthRecord | null {
+    try {
+      return this.app.findAuthRecordByEmail(collection.id, email) ?? null
+    } catch {
+      return null
+    }
+  }
+
+  newRecord(collection: CollectionInfo): AuthRecord {
+    return new Record(asCollection(collection))
+  }
+
+  save(record: AuthRecord): void {
+    this.app.save(asRecord(record))
+  }
+
+  delete(record: AuthRecord): void {
+    this.app.delete(asRecord(record))
+  }
+
+  transaction<T>(fn: (tx: Backend) => T): T {
+    return inTransaction(this.app, fn)
+  }
+
+  passwordHash(record: AuthRecord): string {
+    const value = asRecord(record).getRaw('password') as PasswordValue | undefined
+    return value && typeof value.hash === 'string' ? value.hash : ''
+  }
+
+  setPasswordHash(record: AuthRecord, hash: string): void {
+    asRecord(record).setRaw('password', passwordValue(record, hash))
+  }
+
+  setPasswordForValidation(record: AuthRecord, password: string): void {
+    const value = passwordValue(record, this.passwordHash(record))
+    value.plain = password
+    asRecord(record).setRaw('password', value)
+  }
+
+  validate(record: AuthRecord): void {
+    this.app.validate(asRecord(record))
+  }
+
+  hashPassword(collection: CollectionInfo, password: string): string {
+    const scratch = new Record(asCollection(collection))
+    scratch.setPassword(password) // bcrypt, at the field's cost
+    return (scratch.getRaw('password') as PasswordValue).hash
+  }
+
+  writeDateQuietly(record: AuthRecord, field: string, date: string): void {
+    // The one write connection (see sql-counters.ts: on 0.25 db() would write from the read pool).
+    this.app
+      .nonconcurrentDB()
+      .newQuery(`UPDATE {{${record.collection().name}}} SET [[${field}]] = {:date} WHERE [[id]] = {:id}`)
+      .bind({ date, id: record.id })
+      .execute()
+  }
+
+  findStaleGuests(
+    collection: CollectionInfo,
+    fields: { anonymous: string; lastSeen: string },
+    cutoff: string,
+    limit: number,
+    skip: number,
+  ): AuthRecord[] {
+    const byLastSeen = `(${fields.lastSeen} != '' && ${fields.lastSeen} < {:cutoff})`
+    // Guests from before `lastSeen` existed fall back to `created`, where the collection has it
+    // (auth collections made through the API since 0.23 may not).
+    const hasCreated = !!collection.fields.getByName('created')
+    const stale = hasCreated ? `(${byLastSeen} || (${fields.lastSeen} = '' && created < {:cutoff}))` : byLastSeen
+    const filter = `${fields.anonymous} = true && ${stale}`
+    const records = this.app.findRecordsByFilter(collection.id, filter, fields.lastSeen, limit, skip, { cutoff })
+    return records.filter((record): record is core.Record => !!record)
+  }
+
+  reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number {
+    return reassignRelations(this.app, collection.id, fromId, toId)
+  }
+
+  countersReady(): boolean {
+    return countersTableExists(this.app)
+  }
+
+  sendVerificationEmail(record: AuthRecord): void {
+    $mails.sendRecordVerification(this.app, asRecord(record))
+  }
+
+  pause(ms: number): void {
+    sleep(ms)
+  }
+}
+
+function asRecord(record: AuthRecord): core.Record {
+  return record as unknown as core.Record
+}
+
+function asCollection(collection: CollectionInfo): core.Collection {
+  return collection as unknown as core.Collection
+}
+
+/** The field's own value type, holding a ready hash: validation accepts it without hashing. */
+function passwordValue(record: AuthRecord, hash: string): PasswordValue {
+  const field = asRecord(record).collection().fields.getByName('password') as unknown as {
+    prepareValue(record: core.Record, raw: unknown): PasswordValue
+  }
+  return field.prepareValue(asRecord(record), hash)
 }
 
 /**
@@ -122,7 +197,7 @@ function inTransaction<T>(app: core.App, fn: (tx: Backend) => T): T {
   try {
     app.runInTransaction((txApp) => {
       try {
-        result = fn(pocketBaseBackend(txApp))
+        result = fn(new PocketBaseBackend(txApp))
       } catch (error) {
         thrown = { error }
         throw error

@@ -10,46 +10,49 @@
 import { COUNTERS_TABLE } from '../constants'
 import type { CounterSlot, CounterStore } from '../ports'
 
-export function sqlCounters(app: core.App): CounterStore {
-  return {
-    read: (buckets, fromSlot) => {
-      if (buckets.length === 0) return []
-      const rows = arrayOf(new DynamicModel({ slot: 0, count: 0 })) as unknown as CounterSlot[]
-      app
-        .db()
-        .newQuery(`SELECT slot, count FROM ${COUNTERS_TABLE} WHERE ${inBuckets(buckets)}`)
-        .bind(params(buckets, fromSlot))
-        .all(rows)
-      return rows.map((row) => ({ slot: Number(row.slot), count: Number(row.count) }))
-    },
-    total: (buckets, fromSlot) => {
-      if (buckets.length === 0) return 0
-      const row = new DynamicModel({ total: 0 }) as unknown as { total: number }
-      app
-        .db()
-        .newQuery(`SELECT COALESCE(SUM(count), 0) AS total FROM ${COUNTERS_TABLE} WHERE ${inBuckets(buckets)}`)
-        .bind(params(buckets, fromSlot))
-        .one(row)
-      return Number(row.total)
-    },
-    add: (bucket, slot, expiresAtMs, delta) => {
-      app
-        .nonconcurrentDB()
-        .newQuery(
-          `INSERT INTO ${COUNTERS_TABLE} (bucket, slot, count, expires) VALUES ({:bucket}, {:slot}, {:delta}, {:expires})
-           ON CONFLICT (bucket, slot) DO UPDATE SET count = count + {:delta}`,
-        )
-        .bind({ bucket, slot, delta, expires: expiresAtMs })
-        .execute()
-    },
-    prune: (nowMs) => {
-      const result = app
-        .nonconcurrentDB()
-        .newQuery(`DELETE FROM ${COUNTERS_TABLE} WHERE expires < {:now}`)
-        .bind({ now: nowMs })
-        .execute()
-      return Number(result.rowsAffected())
-    },
+export class SqlCounters implements CounterStore {
+  constructor(private readonly app: core.App) {}
+
+  read(buckets: string[], fromSlot: number): CounterSlot[] {
+    if (buckets.length === 0) return []
+    const rows = arrayOf(new DynamicModel({ slot: 0, count: 0 })) as unknown as CounterSlot[]
+    this.app
+      .db()
+      .newQuery(`SELECT slot, count FROM ${COUNTERS_TABLE} WHERE ${inBuckets(buckets)}`)
+      .bind(params(buckets, fromSlot))
+      .all(rows)
+    return rows.map((row) => ({ slot: Number(row.slot), count: Number(row.count) }))
+  }
+
+  total(buckets: string[], fromSlot: number): number {
+    if (buckets.length === 0) return 0
+    const row = new DynamicModel({ total: 0 }) as unknown as { total: number }
+    this.app
+      .db()
+      .newQuery(`SELECT COALESCE(SUM(count), 0) AS total FROM ${COUNTERS_TABLE} WHERE ${inBuckets(buckets)}`)
+      .bind(params(buckets, fromSlot))
+      .one(row)
+    return Number(row.total)
+  }
+
+  add(bucket: string, slot: number, expiresAtMs: number, delta: number): void {
+    this.app
+      .nonconcurrentDB()
+      .newQuery(
+        `INSERT INTO ${COUNTERS_TABLE} (bucket, slot, count, expires) VALUES ({:bucket}, {:slot}, {:delta}, {:expires})
+         ON CONFLICT (bucket, slot) DO UPDATE SET count = count + {:delta}`,
+      )
+      .bind({ bucket, slot, delta, expires: expiresAtMs })
+      .execute()
+  }
+
+  prune(nowMs: number): number {
+    const result = this.app
+      .nonconcurrentDB()
+      .newQuery(`DELETE FROM ${COUNTERS_TABLE} WHERE expires < {:now}`)
+      .bind({ now: nowMs })
+      .execute()
+    return Number(result.rowsAffected())
   }
 }
 
