@@ -40,18 +40,14 @@ function maskBits(parts: number[], width: number, prefix: number): number[] {
   })
 }
 
+// Four decimal parts without leading zeros: `010` is octal to some parsers and decimal to others.
+const IPV4 = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/
+
 function parseIpv4(text: string): number[] | null {
-  const parts = text.split('.')
-  if (parts.length !== 4) return null
-  const bytes: number[] = []
-  for (const part of parts) {
-    // No leading zeros: `010` is octal to some parsers and decimal to others.
-    if (!/^(0|[1-9]\d{0,2})$/.test(part)) return null
-    const value = Number(part)
-    if (value > 255) return null
-    bytes.push(value)
-  }
-  return bytes
+  const match = IPV4.exec(text)
+  if (!match) return null
+  const bytes = [Number(match[1]), Number(match[2]), Number(match[3]), Number(match[4])]
+  return bytes.every((value) => value <= 255) ? bytes : null
 }
 
 /** Eight 16-bit groups, or null. Accepts `::` compression, a trailing dotted IPv4 and a zone (`%eth0`). */

@@ -31,11 +31,21 @@ export function slotAt(window: Window, nowMs: number): number {
   return Math.floor(nowMs / slotLengthMs(window))
 }
 
+/** The first slot that overlaps the window ending at `nowMs`. */
+function windowStartSlot(window: Window, nowMs: number): number {
+  return Math.floor((nowMs - window.windowSeconds * SECOND_MS) / slotLengthMs(window))
+}
+
+/** When a slot's row stops mattering: once the slot has left every window that can see it. */
+function slotExpiresAtMs(window: Window, slot: number): number {
+  return (slot + 1) * slotLengthMs(window) + window.windowSeconds * SECOND_MS
+}
+
 /** The events counted under any of `keys` in the window ending at `nowMs`. */
 export function tally(store: CounterStore, keys: string[], window: Window, nowMs: number): Tally {
   const windowMs = window.windowSeconds * SECOND_MS
   const slotMs = slotLengthMs(window)
-  const fromSlot = Math.floor((nowMs - windowMs) / slotMs)
+  const fromSlot = windowStartSlot(window, nowMs)
   // The sum is what every request needs; the slots themselves only when a limit is reached.
   const count = store.total(keys, fromSlot)
   return {
@@ -46,10 +56,27 @@ export function tally(store: CounterStore, keys: string[], window: Window, nowMs
 
 /** Adds `delta` (1 for an event, -1 to take one back) to `key`'s slot at `atMs`. */
 export function addEvent(store: CounterStore, key: string, window: Window, atMs: number, delta = 1): void {
-  const slotMs = slotLengthMs(window)
-  const slot = Math.floor(atMs / slotMs)
-  // The row stops mattering once its slot has left every window that can see it.
-  store.add(key, slot, (slot + 1) * slotMs + window.windowSeconds * SECOND_MS, delta)
+  const slot = slotAt(window, atMs)
+  store.add(key, slot, slotExpiresAtMs(window, slot), delta)
+}
+
+/**
+ * Adds one event to `key` unless the window over `keys` already holds `limit`: the check and the
+ * count in one statement. Returns null when it counted; the refusal's tally (for `Retry-After`)
+ * when it did not.
+ */
+export function addEventBelow(
+  store: CounterStore,
+  limit: number,
+  keys: string[],
+  key: string,
+  window: Window,
+  nowMs: number,
+): Tally | null {
+  const slot = slotAt(window, nowMs)
+  const within = { keys, fromSlot: windowStartSlot(window, nowMs) }
+  if (store.addBelow(limit, within, key, slot, slotExpiresAtMs(window, slot), 1)) return null
+  return tally(store, keys, window, nowMs)
 }
 
 function secondsUntilBelow(

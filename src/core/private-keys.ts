@@ -48,6 +48,9 @@ export class PrivateKeys {
 
   private keyOf(kind: string, windowSeconds: number, period: number): string {
     const name = (p: number) => `${this.storePrefix}key/${kind}/${windowSeconds}/${p}`
+    // The common case, a key that exists, without handing the store a function to call.
+    const existing = this.memory.get(name(period))
+    if (existing !== undefined && existing !== null) return String(existing)
     let created = false
     // getOrSet runs its function under the store's lock: do nothing else with the store inside it.
     const key = this.memory.getOrSet(name(period), () => {

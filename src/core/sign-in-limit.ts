@@ -5,9 +5,11 @@
  * optionally `global` in total, in any `windowSeconds`. The check and the count run in the SAME
  * transaction as the guest's insert, and PocketBase runs write transactions one at a time, so
  * concurrent sign-ins across its pool of JS VMs are counted exactly: a burst never gets one more
- * than the limit. Networks are stored only as HMACs under in-memory keys (private-keys.ts).
+ * than the limit. A refusal throws, which rolls the transaction back: a network's count added
+ * before the global cap refused is undone with it. Networks are stored only as HMACs under
+ * in-memory keys (private-keys.ts).
  */
-import { addEvent, tally } from './counters'
+import { addEventBelow } from './counters'
 import { SECOND_MS } from './dates'
 import { rateLimited } from './errors'
 import type { CounterStore } from './ports'
@@ -30,19 +32,19 @@ export function countGuestSignIn(
   limits: SignInLimits,
   nowMs: number,
 ): void {
-  const sinceMs = nowMs - limits.windowSeconds * SECOND_MS
   if (limits.perNetwork > 0) {
-    const used = tally(counters, keys.since(KIND, limits.windowSeconds, network, sinceMs, nowMs), limits, nowMs)
-    if (used.count >= limits.perNetwork) {
-      throw rateLimited('Too many guest sign-ins from your network.', used.secondsUntilBelow(limits.perNetwork))
+    const sinceMs = nowMs - limits.windowSeconds * SECOND_MS
+    // The current period's key comes first: the count goes there.
+    const networkKeys = keys.since(KIND, limits.windowSeconds, network, sinceMs, nowMs)
+    const refused = addEventBelow(counters, limits.perNetwork, networkKeys, networkKeys[0]!, limits, nowMs)
+    if (refused) {
+      throw rateLimited('Too many guest sign-ins from your network.', refused.secondsUntilBelow(limits.perNetwork))
     }
   }
   if (limits.global > 0) {
-    const used = tally(counters, [GLOBAL_KEY], limits, nowMs)
-    if (used.count >= limits.global) {
-      throw rateLimited('Too many guest sign-ins on this site right now.', used.secondsUntilBelow(limits.global))
+    const refused = addEventBelow(counters, limits.global, [GLOBAL_KEY], GLOBAL_KEY, limits, nowMs)
+    if (refused) {
+      throw rateLimited('Too many guest sign-ins on this site right now.', refused.secondsUntilBelow(limits.global))
     }
   }
-  if (limits.perNetwork > 0) addEvent(counters, keys.current(KIND, limits.windowSeconds, network, nowMs), limits, nowMs)
-  if (limits.global > 0) addEvent(counters, GLOBAL_KEY, limits, nowMs)
 }

@@ -165,6 +165,7 @@ export type Operation =
   | 'counters.read'
   | 'counters.total'
   | 'counters.add'
+  | 'counters.addBelow'
   | 'counters.prune'
 
 type BeforeHook = (args: unknown[]) => void
@@ -654,6 +655,21 @@ export class FakeBackend implements Backend {
       if (!this.db.countersTable) throw new Error('SQL logic error: no such table: pocketpages_anonymous_counters')
       return this.db.counters
     }
+    const sum = (buckets: string[], fromSlot: number) => {
+      let total = 0
+      for (const [k, counter] of table()) {
+        const [bucket, slot] = k.split('\u0000') as [string, string]
+        if (buckets.includes(bucket) && Number(slot) >= fromSlot) total += counter.count
+      }
+      return total
+    }
+    // INSERT ... ON CONFLICT (bucket, slot) DO UPDATE SET count = count + delta: `expires` stays.
+    const upsert = (bucket: string, slot: number, expiresAtMs: number, delta: number) => {
+      const counters = table()
+      const existing = counters.get(key(bucket, slot))
+      if (existing) existing.count += delta
+      else counters.set(key(bucket, slot), { count: delta, expires: expiresAtMs })
+    }
     return {
       read: (buckets, fromSlot) => {
         this.db.runHooks('counters.read', [buckets, fromSlot])
@@ -669,21 +685,20 @@ export class FakeBackend implements Backend {
       total: (buckets, fromSlot) => {
         this.db.runHooks('counters.total', [buckets, fromSlot])
         this.db.trace.push('counters.total')
-        let sum = 0
-        for (const [k, counter] of table()) {
-          const [bucket, slot] = k.split('\u0000') as [string, string]
-          if (buckets.includes(bucket) && Number(slot) >= fromSlot) sum += counter.count
-        }
-        return sum
+        return sum(buckets, fromSlot)
       },
       add: (bucket, slot, expiresAtMs, delta) => {
         this.write('counters.add', [bucket, slot, expiresAtMs, delta])
         this.db.trace.push('counters.add')
-        const counters = table()
-        const existing = counters.get(key(bucket, slot))
-        // INSERT ... ON CONFLICT (bucket, slot) DO UPDATE SET count = count + delta: `expires` stays.
-        if (existing) existing.count += delta
-        else counters.set(key(bucket, slot), { count: delta, expires: expiresAtMs })
+        upsert(bucket, slot, expiresAtMs, delta)
+      },
+      addBelow: (limit, within, bucket, slot, expiresAtMs, delta) => {
+        this.write('counters.addBelow', [limit, within, bucket, slot, expiresAtMs, delta])
+        this.db.trace.push('counters.addBelow')
+        // INSERT ... SELECT ... WHERE (the SUM) < limit ON CONFLICT ...: one statement.
+        if (sum(within.keys, within.fromSlot) >= limit) return false
+        upsert(bucket, slot, expiresAtMs, delta)
+        return true
       },
       prune: (nowMs) => {
         this.write('counters.prune', [nowMs])

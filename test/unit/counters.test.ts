@@ -2,7 +2,7 @@
 // secondsUntilBelow.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { addEvent, SLOTS_PER_WINDOW, slotAt, slotLengthMs, tally } from '../../src/core/counters.ts'
+import { addEvent, addEventBelow, SLOTS_PER_WINDOW, slotAt, slotLengthMs, tally } from '../../src/core/counters.ts'
 import type { CounterSlot, CounterStore } from '../../src/core/ports.ts'
 import { FakeBackend } from '../support/fake-backend.ts'
 import { FakeClock, T0 } from '../support/fake-world.ts'
@@ -39,6 +39,7 @@ describe('addEvent', () => {
       read: () => [],
       total: () => 0,
       add: (...args) => void calls.push(args),
+      addBelow: () => false,
       prune: () => 0,
     }
     addEvent(spy, 'k', hour, T0 + 59_999)
@@ -48,6 +49,44 @@ describe('addEvent', () => {
       ['k', slot, T0 + 60_000 + 3_600_000, 1],
       ['k', slot + 1, T0 + 120_000 + 3_600_000, -1],
     ])
+  })
+})
+
+describe('addEventBelow', () => {
+  it('asks the store to add to the slot of the moment while the window over the keys is below the limit', () => {
+    const calls: unknown[][] = []
+    const spy: CounterStore = {
+      read: () => [],
+      total: () => 0,
+      add: () => {},
+      addBelow: (...args) => calls.push(args) > 0,
+      prune: () => 0,
+    }
+    assert.equal(addEventBelow(spy, 5, ['k', 'old'], 'k', hour, T0 + 59_999), null)
+    const slot = T0 / 60_000
+    assert.deepEqual(calls, [[5, { keys: ['k', 'old'], fromSlot: slot - 60 }, 'k', slot, T0 + 60_000 + 3_600_000, 1]])
+  })
+  it('counts up to the limit, then refuses with the tally, adding nothing', () => {
+    const counters = store()
+    for (let i = 0; i < 3; i++) assert.equal(addEventBelow(counters, 3, ['new', 'old'], 'new', hour, T0 + i), null)
+    const refused = addEventBelow(counters, 3, ['new', 'old'], 'new', hour, T0 + 3)
+    assert.equal(refused?.count, 3)
+    assert.equal(refused.secondsUntilBelow(3), 3660)
+    assert.equal(tally(counters, ['new'], hour, T0 + 3).count, 3)
+  })
+  it('counts what the other keys hold against the limit', () => {
+    const counters = store()
+    addEvent(counters, 'old', hour, T0)
+    addEvent(counters, 'old', hour, T0)
+    assert.equal(addEventBelow(counters, 3, ['new', 'old'], 'new', hour, T0), null)
+    assert.notEqual(addEventBelow(counters, 3, ['new', 'old'], 'new', hour, T0), null)
+    assert.equal(tally(counters, ['new'], hour, T0).count, 1)
+  })
+  it('a slot that has left the window does not count', () => {
+    const counters = store()
+    addEvent(counters, 'k', hour, T0)
+    assert.notEqual(addEventBelow(counters, 1, ['k'], 'k', hour, T0 + 3_659_999), null)
+    assert.equal(addEventBelow(counters, 1, ['k'], 'k', hour, T0 + 3_660_000), null)
   })
 })
 
@@ -83,6 +122,7 @@ describe('secondsUntilBelow', () => {
     read: () => [...rows].reverse(),
     total: () => rows.reduce((sum, row) => sum + row.count, 0),
     add: () => {},
+    addBelow: () => false,
     prune: () => 0,
   })
   const s = T0 / 60_000

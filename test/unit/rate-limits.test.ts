@@ -114,6 +114,19 @@ describe('guest sign-in: the global limit', () => {
     assert.deepEqual([...signIns(w, 1, '198.51.100.1'), ...signIns(w, 1, '198.51.100.2')], [null, null])
     assert.deepEqual(signIns(w, 1, '198.51.100.3'), ['RATE_LIMITED'])
   })
+  it("a global refusal does not count for the network: the network's count is rolled back with it", () => {
+    const w = limited({ rateLimit: { global: 1, perNetwork: 5 } })
+    assert.deepEqual(
+      [...signIns(w, 1, '192.0.2.1'), ...signIns(w, 2, '198.51.100.1')],
+      [null, 'RATE_LIMITED', 'RATE_LIMITED'],
+    )
+    const byNetwork = w.backend.counterRows().filter((r) => r.bucket !== 'signin:*')
+    assert.deepEqual(
+      byNetwork.map((r) => r.count),
+      [1],
+      'only the network that got its guest has a count',
+    )
+  })
   it('0 (the default): no global counter', () => {
     const w = limited({})
     signIns(w, 1)

@@ -46,6 +46,28 @@ export class SqlCounters implements CounterStore {
       .execute()
   }
 
+  addBelow(
+    limit: number,
+    within: { keys: string[]; fromSlot: number },
+    bucket: string,
+    slot: number,
+    expiresAtMs: number,
+    delta: number,
+  ): boolean {
+    // SQLite's upsert from a SELECT needs the WHERE clause (it also keeps the parse unambiguous).
+    const result = this.app
+      .nonconcurrentDB()
+      .newQuery(
+        `INSERT INTO ${COUNTERS_TABLE} (bucket, slot, count, expires)
+         SELECT {:bucket}, {:slot}, {:delta}, {:expires}
+         WHERE (SELECT COALESCE(SUM(count), 0) FROM ${COUNTERS_TABLE} WHERE ${inBuckets(within.keys)}) < {:limit}
+         ON CONFLICT (bucket, slot) DO UPDATE SET count = count + {:delta}`,
+      )
+      .bind({ ...params(within.keys, within.fromSlot), bucket, slot, delta, expires: expiresAtMs, limit })
+      .execute()
+    return Number(result.rowsAffected()) > 0
+  }
+
   prune(nowMs: number): number {
     const result = this.app
       .nonconcurrentDB()
