@@ -60,6 +60,23 @@ describe('PrivateKeys: rotation', () => {
   })
 })
 
+describe('PrivateKeys: the store', () => {
+  it('reads an existing key without handing the store a function to run under its lock', () => {
+    let calls = 0
+    const memory = new (class extends FakeMemory {
+      override getOrSet(key: string, create: () => unknown): unknown {
+        calls++
+        return super.getOrSet(key, create)
+      }
+    })()
+    const k = new PrivateKeys(memory, nodeCrypto, 'prefix/')
+    const first = k.current('signin', 3600, 'v', at(P))
+    assert.equal(calls, 1, 'a new period draws its key through getOrSet')
+    assert.equal(k.current('signin', 3600, 'v', at(P, 1)), first)
+    assert.equal(calls, 1, 'an existing key is a plain read')
+  })
+})
+
 describe('PrivateKeys.since', () => {
   it('gives the counter keys of every period the window touches, current first', () => {
     const { keys: k } = keys()
