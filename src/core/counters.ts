@@ -43,14 +43,12 @@ function slotExpiresAtMs(window: Window, slot: number): number {
 
 /** The events counted under any of `keys` in the window ending at `nowMs`. */
 export function tally(store: CounterStore, keys: string[], window: Window, nowMs: number): Tally {
-  const windowMs = window.windowSeconds * SECOND_MS
-  const slotMs = slotLengthMs(window)
   const fromSlot = windowStartSlot(window, nowMs)
   // The sum is what every request needs; the slots themselves only when a limit is reached.
   const count = store.total(keys, fromSlot)
   return {
     count,
-    secondsUntilBelow: (limit) => secondsUntilBelow(store.read(keys, fromSlot), count, limit, slotMs, windowMs, nowMs),
+    secondsUntilBelow: (limit) => secondsUntilBelow(store.read(keys, fromSlot), count, limit, window, nowMs),
   }
 }
 
@@ -75,25 +73,21 @@ export function addEventBelow(
 ): Tally | null {
   const slot = slotAt(window, nowMs)
   const within = { keys, fromSlot: windowStartSlot(window, nowMs) }
-  if (store.addBelow(limit, within, key, slot, slotExpiresAtMs(window, slot), 1)) return null
-  return tally(store, keys, window, nowMs)
+  if (store.addBelow(limit, within, key, slot, slotExpiresAtMs(window, slot))) return null
+  // Refused: the window's slots give both the count and when it falls below the limit.
+  const rows = store.read(keys, within.fromSlot)
+  const count = rows.reduce((sum, row) => sum + row.count, 0)
+  return { count, secondsUntilBelow: (below) => secondsUntilBelow(rows, count, below, window, nowMs) }
 }
 
-function secondsUntilBelow(
-  rows: CounterSlot[],
-  count: number,
-  limit: number,
-  slotMs: number,
-  windowMs: number,
-  nowMs: number,
-): number {
+function secondsUntilBelow(rows: CounterSlot[], count: number, limit: number, window: Window, nowMs: number): number {
   let remaining = count
   let freedAtMs = nowMs
-  // Slot s stops being counted once now >= (s + 1) * slotMs + windowMs; drop slots oldest first.
+  // A slot stops being counted when its row expires; drop slots oldest first.
   for (const row of [...rows].sort((a, b) => a.slot - b.slot)) {
     if (remaining < limit) break
     remaining -= row.count
-    freedAtMs = (row.slot + 1) * slotMs + windowMs
+    freedAtMs = slotExpiresAtMs(window, row.slot)
   }
   return Math.max(1, Math.ceil((freedAtMs - nowMs) / SECOND_MS))
 }

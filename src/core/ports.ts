@@ -75,8 +75,9 @@ export interface CounterStore {
   /** Adds `delta` to (key, slot); the row may be deleted once `expiresAtMs` has passed. */
   add(key: string, slot: number, expiresAtMs: number, delta: number): void
   /**
-   * `add`, but only while the total of `within` is below `limit`, in one statement: a check and
-   * its count cost one round trip (the hot path of every guest sign-in). Returns whether it added.
+   * Adds one event to (key, slot), but only while the total of `within` is below `limit`, in one
+   * statement: a check and its count cost one round trip (the hot path of every guest sign-in).
+   * Returns whether it added.
    */
   addBelow(
     limit: number,
@@ -84,7 +85,6 @@ export interface CounterStore {
     key: string,
     slot: number,
     expiresAtMs: number,
-    delta: number,
   ): boolean
   /** Deletes expired rows; returns how many. */
   prune(nowMs: number): number

@@ -4,14 +4,12 @@
  * benchmark's diagnostic routes and fixtures run the plugin's own code instead of a copy of it.
  */
 import { clientNetwork } from '../core/client-network'
-import { STORE_PREFIX } from '../core/constants'
 import { createGuestRecord } from '../core/guests'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
-import { pocketBaseCrypto, pocketBaseMemory } from '../core/pocketbase/runtime'
+import { pocketBaseCrypto, pocketBaseKeys } from '../core/pocketbase/runtime'
 import { SqlCounters } from '../core/pocketbase/sql-counters'
 import type { AuthRecord } from '../core/ports'
-import { PrivateKeys } from '../core/private-keys'
 import { sessionCookie } from '../core/session-cookie'
 import { countGuestSignIn } from '../core/sign-in-limit'
 import { readPluginOptionsFromPagesConfig } from './pages-config'
@@ -48,8 +46,13 @@ export function benchmarkHooks(factory: unknown): BenchmarkHooks {
       return sessionCookie(options.cookie, record as unknown as AuthRecord, token, anonymous, false, nowMs)
     },
     countGuestSignIn: (app, options, clientIp, atMs) => {
-      const keys = new PrivateKeys(pocketBaseMemory(), pocketBaseCrypto, STORE_PREFIX)
-      countGuestSignIn(new SqlCounters(app), keys, clientNetwork(clientIp, options.rateLimit), options.rateLimit, atMs)
+      countGuestSignIn(
+        new SqlCounters(app),
+        pocketBaseKeys(),
+        clientNetwork(clientIp, options.rateLimit),
+        options.rateLimit,
+        atMs,
+      )
     },
   }
 }

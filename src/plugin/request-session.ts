@@ -9,14 +9,13 @@
  * `e.auth`, always wins over the cookie.
  */
 import { tokenFromCookieValue } from '../core/auth-cookie'
-import { PLUGIN_NAME, STORE_PREFIX } from '../core/constants'
+import { PLUGIN_NAME } from '../core/constants'
 import { describeError } from '../core/errors'
 import { GuestAuth } from '../core/guest-auth'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
-import { parseUnverifiedClaims, pocketBaseCrypto, pocketBaseMemory } from '../core/pocketbase/runtime'
+import { parseUnverifiedClaims, pocketBaseCrypto, pocketBaseKeys } from '../core/pocketbase/runtime'
 import type { AuthRecord } from '../core/ports'
-import { PrivateKeys } from '../core/private-keys'
 import type { CookieSerializeOptions, PagesRequest, PagesRequestContext } from '../pocketpages/types'
 import { type AnonymousContextApi, contextApiFor } from './context-api'
 import { isCookieDeletion } from './cookie-guard'
@@ -47,7 +46,7 @@ export class RequestSession {
         options,
         exchange: this.exchange,
         crypto: pocketBaseCrypto,
-        keys: new PrivateKeys(pocketBaseMemory(), pocketBaseCrypto, STORE_PREFIX),
+        keys: pocketBaseKeys(),
         parseClaims: parseUnverifiedClaims,
         now: () => Date.now(),
         hooks: {

@@ -692,12 +692,12 @@ export class FakeBackend implements Backend {
         this.db.trace.push('counters.add')
         upsert(bucket, slot, expiresAtMs, delta)
       },
-      addBelow: (limit, within, bucket, slot, expiresAtMs, delta) => {
-        this.write('counters.addBelow', [limit, within, bucket, slot, expiresAtMs, delta])
+      addBelow: (limit, within, bucket, slot, expiresAtMs) => {
+        this.write('counters.addBelow', [limit, within, bucket, slot, expiresAtMs])
         this.db.trace.push('counters.addBelow')
         // INSERT ... SELECT ... WHERE (the SUM) < limit ON CONFLICT ...: one statement.
         if (sum(within.keys, within.fromSlot) >= limit) return false
-        upsert(bucket, slot, expiresAtMs, delta)
+        upsert(bucket, slot, expiresAtMs, 1)
         return true
       },
       prune: (nowMs) => {

@@ -105,6 +105,17 @@ export class World {
     return { record: record as FakeRecord, token, cookie: cookieLine(exchange, this.options.cookie.name) }
   }
 
+  /** A base collection `notes` whose `owner` relates to one user (`cascadeDelete` as asked). */
+  addNotes(options: { cascadeDelete?: boolean } = {}): void {
+    this.backend.addCollection('notes', {
+      type: 'base',
+      fields: [
+        { name: 'id', type: 'text' },
+        { name: 'owner', type: 'relation', collectionId: 'pbc_users', maxSelect: 1, ...options },
+      ],
+    })
+  }
+
   /** A guest written straight into the table, as the plugin writes one. */
   insertGuest(data: Record<string, unknown> = {}): FakeRecord {
     return this.backend.insert('users', {

@@ -61,10 +61,7 @@ describe('cleanup: who is deleted', () => {
   })
   it('deletes through PocketBase, so cascades apply', () => {
     const w = new World()
-    w.backend.addCollection('notes', {
-      type: 'base',
-      fields: [{ name: 'owner', type: 'relation', collectionId: 'pbc_users', maxSelect: 1, cascadeDelete: true }],
-    })
+    w.addNotes({ cascadeDelete: true })
     const guest = w.insertGuest({ lastSeen: date(0) })
     const note = w.backend.insert('notes', { owner: guest.id })
     run(w)

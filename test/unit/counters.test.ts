@@ -64,7 +64,7 @@ describe('addEventBelow', () => {
     }
     assert.equal(addEventBelow(spy, 5, ['k', 'old'], 'k', hour, T0 + 59_999), null)
     const slot = T0 / 60_000
-    assert.deepEqual(calls, [[5, { keys: ['k', 'old'], fromSlot: slot - 60 }, 'k', slot, T0 + 60_000 + 3_600_000, 1]])
+    assert.deepEqual(calls, [[5, { keys: ['k', 'old'], fromSlot: slot - 60 }, 'k', slot, T0 + 60_000 + 3_600_000]])
   })
   it('counts up to the limit, then refuses with the tally, adding nothing', () => {
     const counters = store()

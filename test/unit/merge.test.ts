@@ -12,13 +12,7 @@ import { outcomeOf, World, type WorldSpec } from '../support/fake-world.ts'
 /** A world with notes (one owner) and boards (many members) pointing at users. */
 function world(spec: WorldSpec = {}) {
   const w = new World(spec)
-  w.backend.addCollection('notes', {
-    type: 'base',
-    fields: [
-      { name: 'id', type: 'text' },
-      { name: 'owner', type: 'relation', collectionId: 'pbc_users', maxSelect: 1 },
-    ],
-  })
+  w.addNotes()
   w.backend.addCollection('boards', {
     type: 'base',
     fields: [

@@ -35,6 +35,13 @@ describe('guest sign-in: per client network', () => {
     assert.deepEqual(w.backend.counterRows(), rows)
     assert.equal(w.backend.rowsOf('users').length, users)
   })
+  it('a refusal costs the conditional count and one read of the slots (for Retry-After), nothing more', () => {
+    const w = limited({ rateLimit: { perNetwork: 1 } })
+    signIns(w, 1)
+    const before = w.backend.trace.length
+    assert.deepEqual(signIns(w, 1), ['RATE_LIMITED'])
+    assert.deepEqual(w.backend.trace.slice(before), ['tx:begin', 'counters.addBelow', 'counters.read', 'tx:rollback'])
+  })
   it('a sign-in whose guest cannot be saved is not counted (one transaction)', () => {
     const w = limited({ rateLimit: { perNetwork: 1 } })
     w.backend.before('save', () => {

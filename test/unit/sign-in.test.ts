@@ -109,13 +109,7 @@ describe('signIn: scenarios', () => {
 describe('signIn: merging the guest', () => {
   it("moves the guest's records to the account in one transaction, then deletes the guest", () => {
     const w = new World()
-    w.backend.addCollection('notes', {
-      type: 'base',
-      fields: [
-        { name: 'id', type: 'text' },
-        { name: 'owner', type: 'relation', collectionId: 'pbc_users', maxSelect: 1 },
-      ],
-    })
+    w.addNotes()
     const guest = w.signInGuest()
     const note = w.backend.insert('notes', { owner: guest.record.id })
     const user = w.insertUser()

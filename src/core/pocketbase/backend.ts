@@ -47,11 +47,7 @@ class PocketBaseBackend implements Backend {
   }
 
   findCollection(nameOrId: string): CollectionInfo | null {
-    try {
-      return this.app.findCachedCollectionByNameOrId(nameOrId) ?? null
-    } catch {
-      return null
-    }
+    return orNull(() => this.app.findCachedCollectionByNameOrId(nameOrId))
   }
 
   fieldsOf(collection: CollectionInfo): FieldInfo[] {
@@ -62,27 +58,15 @@ class PocketBaseBackend implements Backend {
   }
 
   findRecordById(collection: CollectionInfo, id: string): AuthRecord | null {
-    try {
-      return this.app.findRecordById(collection.id, id) ?? null
-    } catch {
-      return null
-    }
+    return orNull(() => this.app.findRecordById(collection.id, id))
   }
 
   findAuthRecordByToken(token: string): AuthRecord | null {
-    try {
-      return this.app.findAuthRecordByToken(token, 'auth') ?? null
-    } catch {
-      return null
-    }
+    return orNull(() => this.app.findAuthRecordByToken(token, 'auth'))
   }
 
   findAuthRecordByEmail(collection: CollectionInfo, email: string): AuthRecord | null {
-    try {
-      return this.app.findAuthRecordByEmail(collection.id, email) ?? null
-    } catch {
-      return null
-    }
+    return orNull(() => this.app.findAuthRecordByEmail(collection.id, email))
   }
 
   newRecord(collection: CollectionInfo): AuthRecord {
@@ -166,6 +150,15 @@ class PocketBaseBackend implements Backend {
 
   pause(ms: number): void {
     sleep(ms)
+  }
+}
+
+/** PocketBase's finders throw when nothing matches; the ports answer null. */
+function orNull<T>(find: () => T): T | null {
+  try {
+    return find() ?? null
+  } catch {
+    return null
   }
 }
 

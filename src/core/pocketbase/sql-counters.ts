@@ -52,18 +52,17 @@ export class SqlCounters implements CounterStore {
     bucket: string,
     slot: number,
     expiresAtMs: number,
-    delta: number,
   ): boolean {
     // SQLite's upsert from a SELECT needs the WHERE clause (it also keeps the parse unambiguous).
     const result = this.app
       .nonconcurrentDB()
       .newQuery(
         `INSERT INTO ${COUNTERS_TABLE} (bucket, slot, count, expires)
-         SELECT {:bucket}, {:slot}, {:delta}, {:expires}
+         SELECT {:bucket}, {:slot}, 1, {:expires}
          WHERE (SELECT COALESCE(SUM(count), 0) FROM ${COUNTERS_TABLE} WHERE ${inBuckets(within.keys)}) < {:limit}
-         ON CONFLICT (bucket, slot) DO UPDATE SET count = count + {:delta}`,
+         ON CONFLICT (bucket, slot) DO UPDATE SET count = count + 1`,
       )
-      .bind({ ...params(within.keys, within.fromSlot), bucket, slot, delta, expires: expiresAtMs, limit })
+      .bind({ ...params(within.keys, within.fromSlot), bucket, slot, expires: expiresAtMs, limit })
       .execute()
     return Number(result.rowsAffected()) > 0
   }
