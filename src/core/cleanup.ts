@@ -5,15 +5,23 @@
  * `retentionDays` is deleted, like Firebase's 30-day default; a signed-out guest (last activity at
  * the epoch) goes at the next run. Only guests by guest-identity.ts are deleted: the query selects
  * flagged records, and each one's password marker is checked again before it goes, so a full
- * account is never touched. Deletion goes through PocketBase, so cascade rules and delete hooks
- * apply to the guest's data. Each deletion is its own short transaction, so page requests never
- * wait behind one long write. Expired rate-limit counters are pruned too.
+ * account is never touched. Deletion follows PocketBase's cascade rules and delete hooks, in short
+ * transactions (guest-deletion.ts): what points at a guest goes in batches before the guest, so
+ * page requests never wait behind one long write, however many records a guest has. A guest with
+ * a merge under way is never deleted: first, every merge whose runner went silent (a crash) is
+ * finished, or undone, from where it stands (merge-batches.ts); a merge still running is left to
+ * its runner. Expired rate-limit counters are pruned too.
  */
 import { PLUGIN_NAME } from './constants'
 import { DAY_MS, formatPocketBaseDate } from './dates'
+import { deleteGuestInBatches } from './guest-deletion'
 import { isGuestRecord } from './guest-identity'
+import { driveMerge, takeOverMerge } from './merge-batches'
 import type { ResolvedOptions } from './options'
 import type { AuthRecord, Backend } from './ports'
+
+/** Stalled merges finished per run (each one a few short transactions per batch of records). */
+const MERGES_PER_RUN = 100
 
 export interface CleanupReport {
   deleted: number
@@ -21,13 +29,23 @@ export interface CleanupReport {
   /** Flagged records that are not guests (a superuser set their flag): left alone. */
   skipped: number
   byCollection: Record<string, number>
+  /** Merges left midway (a crash) that this run finished or undid. */
+  finishedMerges: number
   prunedCounters: number
 }
 
 type CleanupOptions = Pick<ResolvedOptions, 'collections' | 'anonymousField' | 'lastSeenField' | 'cleanup'>
 
 export function deleteAbandonedGuests(backend: Backend, options: CleanupOptions, nowMs: number): CleanupReport {
-  const report: CleanupReport = { deleted: 0, failed: 0, skipped: 0, byCollection: {}, prunedCounters: 0 }
+  const report: CleanupReport = {
+    deleted: 0,
+    failed: 0,
+    skipped: 0,
+    byCollection: {},
+    finishedMerges: finishStalledMerges(backend),
+    prunedCounters: 0,
+  }
+  const journal = backend.merges.ready()
   const cutoff = formatPocketBaseDate(nowMs - options.cleanup.retentionDays * DAY_MS)
   const fields = { anonymous: options.anonymousField, lastSeen: options.lastSeenField }
 
@@ -56,7 +74,20 @@ export function deleteAbandonedGuests(backend: Backend, options: CleanupOptions,
           continue
         }
         try {
-          backend.delete(record)
+          const deleted = deleteGuestInBatches(
+            backend,
+            record,
+            (tx, fresh) =>
+              // Still a guest, not seen since it was found, and no merge of it under way.
+              isGuestRecord(tx, fresh, options.anonymousField) &&
+              fresh.getString(options.lastSeenField) === record.getString(options.lastSeenField) &&
+              !(journal && tx.merges.find(collection.id, record.id)),
+          )
+          if (!deleted) {
+            passedOver++
+            report.skipped++
+            continue
+          }
           report.deleted++
           report.byCollection[collectionName]!++
         } catch (error) {
@@ -80,4 +111,34 @@ export function deleteAbandonedGuests(backend: Backend, options: CleanupOptions,
   }
   report.prunedCounters = backend.counters.prune(nowMs)
   return report
+}
+
+/** Finishes (or undoes) every merge whose runner went silent; returns how many. */
+function finishStalledMerges(backend: Backend): number {
+  if (!backend.merges.ready()) return 0
+  let finished = 0
+  for (const stalled of backend.merges.list(MERGES_PER_RUN)) {
+    try {
+      const merge = takeOverMerge(backend, stalled)
+      if (!merge) continue
+      const outcome = driveMerge(backend, merge)
+      finished++
+      backend.log.info(
+        `${PLUGIN_NAME}: cleanup ${outcome.merged ? 'finished' : 'undid'} a merge left midway`,
+        'guestId',
+        merge.guest,
+        'targetId',
+        merge.target,
+      )
+    } catch (error) {
+      backend.log.warn(
+        `${PLUGIN_NAME}: cleanup could not finish a merge left midway`,
+        'guestId',
+        stalled.guest,
+        'error',
+        String(error),
+      )
+    }
+  }
+  return finished
 }

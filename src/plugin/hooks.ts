@@ -95,6 +95,8 @@ export function runCleanup(factory: unknown): CleanupReport | null {
     report.skipped,
     'retentionDays',
     options.cleanup.retentionDays,
+    'finishedMerges',
+    report.finishedMerges,
     'prunedCounters',
     report.prunedCounters,
   )

@@ -139,7 +139,14 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
 
   it('answers 200 with a JSON report of what it did', () => {
     assert.equal(status, 200)
-    assert.deepEqual(report, { deleted: 3, failed: 0, skipped: 1, byCollection: { users: 3 }, prunedCounters: 3 })
+    assert.deepEqual(report, {
+      deleted: 3,
+      failed: 0,
+      skipped: 1,
+      byCollection: { users: 3 },
+      finishedMerges: 0,
+      prunedCounters: 3,
+    })
   })
 
   it('deletes exactly the guests inactive for more than 30 days', async () => {
@@ -184,6 +191,7 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
       failed: 0,
       byCollection: { users: 0 },
       skipped: 1,
+      finishedMerges: 0,
       prunedCounters: 0,
     })
     for (const [what, id] of Object.entries(keptIds))

@@ -47,7 +47,14 @@ describe('cleanup: who is deleted', () => {
     w.insertUser({ anonymous: true, lastSeen: date(0) })
     w.backend.counters.add('old', 1, T0 - 1, 1)
     w.backend.counters.add('young', 2, T0, 1)
-    assert.deepEqual(run(w), { deleted: 3, failed: 0, skipped: 1, byCollection: { users: 3 }, prunedCounters: 1 })
+    assert.deepEqual(run(w), {
+      deleted: 3,
+      failed: 0,
+      skipped: 1,
+      byCollection: { users: 3 },
+      finishedMerges: 0,
+      prunedCounters: 1,
+    })
     assert.deepEqual(
       w.backend.counterRows().map((r) => r.bucket),
       ['young'],
@@ -168,6 +175,7 @@ describe('cleanup: batches and limits', () => {
       failed: 0,
       skipped: 2,
       byCollection: { users: 1 },
+      finishedMerges: 0,
       prunedCounters: 0,
     })
     assert.equal(w.backend.row('users', guest.id), null)

@@ -3,8 +3,9 @@
  * builds SQL or filters, and touches PocketBase's globals. The policy modules never see them.
  * What happens here is proven by the end-to-end tests against real PocketBase binaries.
  */
-import type { AuthRecord, Backend, CollectionInfo, FieldInfo, Logger } from '../ports'
+import type { AuthRecord, Backend, CollectionInfo, FieldInfo, Logger, RelationRef } from '../ports'
 import { countersTableExists, SqlCounters } from './sql-counters'
+import { SqlMergeJournal } from './sql-merges'
 
 /** A password field's value (PocketBase's PasswordFieldValue): both parts writable. */
 interface PasswordValue {
@@ -17,6 +18,8 @@ interface RelationField {
   type(): string
   collectionId: string
   maxSelect: number
+  required: boolean
+  cascadeDelete: boolean
 }
 
 /** One per JS VM for `$app` (nothing in it belongs to a request); transactions get their own. */
@@ -31,10 +34,12 @@ export function pocketBaseBackend(app: core.App): Backend {
 /** A class, so that making one for each transaction is one small object, not two dozen closures. */
 class PocketBaseBackend implements Backend {
   readonly counters: SqlCounters
+  readonly merges: SqlMergeJournal
   readonly log: Logger
 
   constructor(private readonly app: core.App) {
     this.counters = new SqlCounters(app)
+    this.merges = new SqlMergeJournal(app)
     this.log = {
       info: (message, ...keyValues) => app.logger().info(message, ...keyValues),
       warn: (message, ...keyValues) => app.logger().warn(message, ...keyValues),
@@ -140,6 +145,68 @@ class PocketBaseBackend implements Backend {
     return reassignRelations(this.app, collection.id, fromId, toId)
   }
 
+  relationsTo(collection: CollectionInfo): RelationRef[] {
+    const refs: RelationRef[] = []
+    for (const owner of this.app.findAllCollections('base', 'auth')) {
+      if (!owner) continue
+      for (const field of owner.fields as unknown as RelationField[]) {
+        if (field?.type() !== 'relation' || field.collectionId !== collection.id) continue
+        refs.push({
+          collection: owner,
+          field: field.name,
+          pointsAt: collection.id,
+          multiple: field.maxSelect > 1,
+          required: !!field.required,
+          cascadeDelete: !!field.cascadeDelete,
+        })
+      }
+    }
+    return refs
+  }
+
+  findReferencing(ref: RelationRef, id: string, limit: number): AuthRecord[] {
+    return this.queryReferencing(ref, id, referencingExp(ref, id), limit)
+  }
+
+  findSoleReference(ref: RelationRef, id: string): AuthRecord | null {
+    const name = ref.field
+    const sole = ref.multiple
+      ? $dbx.exp(`json_array_length(${jsonList(name)}) = 1 AND json_extract(${jsonList(name)}, '$[0]') = {:id}`, { id })
+      : $dbx.hashExp({ [name]: id })
+    return this.queryReferencing(ref, id, sole, 1)[0] ?? null
+  }
+
+  relationIds(record: AuthRecord, field: string): string[] {
+    return asRecord(record)
+      .getStringSlice(field)
+      .filter((id) => !!id)
+  }
+
+  saveNoValidate(record: AuthRecord): void {
+    this.app.saveNoValidate(asRecord(record))
+  }
+
+  writeQuietly(record: AuthRecord, field: string, value: string): void {
+    this.app
+      .nonconcurrentDB()
+      .newQuery(`UPDATE {{${record.collection().name}}} SET [[${field}]] = {:value} WHERE [[id]] = {:id}`)
+      .bind({ value, id: record.id })
+      .execute()
+  }
+
+  now(): number {
+    return Date.now()
+  }
+
+  private queryReferencing(ref: RelationRef, id: string, where: dbx.Expression, limit: number): core.Record[] {
+    const records = arrayOf(new Record()) as core.Record[]
+    let query = this.app.recordQuery(ref.collection.id).andWhere(where)
+    // Never the guest itself (a relation of its own collection to itself).
+    if (ref.collection.id === ref.pointsAt) query = query.andWhere($dbx.not($dbx.hashExp({ id })))
+    query.limit(limit).all(records)
+    return records.filter((record): record is core.Record => !!record)
+  }
+
   countersReady(): boolean {
     return countersTableExists(this.app)
   }
@@ -227,6 +294,16 @@ function reassignRelations(app: core.App, collectionId: string, fromId: string, 
     }
   }
   return changed
+}
+
+/** A multiple relation's JSON array (a lone id when the column holds one, as PocketBase reads it). */
+function jsonList(name: string): string {
+  return `(CASE WHEN json_valid([[${name}]]) THEN [[${name}]] ELSE json_array([[${name}]]) END)`
+}
+
+function referencingExp(ref: RelationRef, id: string): dbx.Expression {
+  if (!ref.multiple) return $dbx.hashExp({ [ref.field]: id })
+  return $dbx.exp(`EXISTS (SELECT 1 FROM json_each(${jsonList(ref.field)}) WHERE json_each.value = {:id})`, { id })
 }
 
 function findReferencing(
