@@ -2,7 +2,10 @@
 // cleanup (issue 15, item 2). PocketBase runs write transactions one at a time site-wide, so a
 // long merge transaction stalls every other write on the site for as long as it lasts.
 //
-//   node --import tsx bench/merge-stall.ts [records=20000]     (env POCKETBASE_VERSION picks the binary)
+//   node --import tsx bench/merge-stall.ts [records=20000] [checkout]
+//
+// env POCKETBASE_VERSION picks the binary; `checkout` runs another built checkout's pb_hooks and
+// pb_migrations (e.g. a worktree of the commit before, for the figures before the change).
 //
 // A guest owning N records (written straight into SQLite) is merged into an account through the
 // demo's /login (the default convention), while a second client creates records through the API
@@ -22,6 +25,7 @@ import { type PocketBaseServer, startPocketBase } from '../test/support/pocketba
 import { sqlite } from '../test/support/sqlite.ts'
 
 const records = Number(process.argv[2] ?? 20000)
+const checkout = process.argv[3]
 
 /** Inserts `count` rows owned by `owner` in one SQLite statement (no hooks: a fixture). */
 function insertOwned(pb: PocketBaseServer, table: string, owner: string, count: number, tag: string): void {
@@ -73,19 +77,30 @@ async function measure(pb: PocketBaseServer, token: string, what: string, run: (
   const before = w.samples.filter((s) => s.at + s.ms < start).map((s) => s.ms)
   // Every write that overlapped the operation.
   const during = w.samples.filter((s) => s.at < end && s.at + s.ms > start).map((s) => s.ms)
+  // The slowest writes, by when they started relative to the operation (ms).
+  const slowest = w.samples
+    .filter((s) => s.at < end && s.at + s.ms > start)
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 3)
+    .map((s) => `${Math.round(s.ms)}@${Math.round(s.at - start)}`)
   const line = {
     what,
+    build: checkout ?? 'this checkout',
     records,
     operationMs: Math.round(end - start),
     writesDuring: during.length,
     medianWriteBeforeMs: Number(median(before).toFixed(1)),
     longestWriteDuringMs: Number(max(during).toFixed(1)),
+    slowest,
   }
   console.log(JSON.stringify(line))
   return line
 }
 
-const pb = await startPocketBase({ env: { ANONYMOUS_RATE_LIMIT_PER_IP: '1000' } })
+const pb = await startPocketBase({
+  env: { ANONYMOUS_RATE_LIMIT_PER_IP: '1000' },
+  ...(checkout ? { cwd: checkout, hooksDir: `${checkout}/pb_hooks`, migrationsDir: `${checkout}/pb_migrations` } : {}),
+})
 try {
   await createOwnedCollection(pb, 'items', { cascadeDelete: true })
   await createTextCollection(pb, 'pings', ['note'])

@@ -16,6 +16,16 @@ import type { AuthRecord, Backend, CollectionInfo, RelationRef } from './ports'
 
 /** Records per transaction: a few tens of milliseconds of writes under load (see bench/merge-stall.ts). */
 export const DELETE_BATCH_SIZE = 200
+/**
+ * A batch's time budget: past it, a batch stops early and the next transaction goes on, so a
+ * loaded machine or slow app hooks on the records stretch the merge, not the other writes' wait.
+ */
+export const BATCH_BUDGET_MS = 100
+
+/** True once a batch that began at `started` has spent its budget (it always does one record). */
+export function budgetSpent(tx: Backend, started: number, done: number): boolean {
+  return done > 0 && tx.now() - started >= BATCH_BUDGET_MS
+}
 
 /** PocketBase's refusal, for a record a required relation to the guest would leave empty. */
 export function findBlockingReference(backend: Backend, collection: CollectionInfo, id: string): string | null {
@@ -44,8 +54,12 @@ export function detachReferences(
     for (;;) {
       const done = backend.transaction((tx) => {
         guard(tx)
+        const started = tx.now()
         const records = tx.findReferencing(ref, id, batchSize)
-        for (const record of records) detachOne(tx, ref, record, id)
+        for (let i = 0; i < records.length; i++) {
+          if (budgetSpent(tx, started, i)) return false
+          detachOne(tx, ref, records[i]!, id)
+        }
         return records.length < batchSize
       })
       if (done) break

@@ -22,7 +22,7 @@
  * runner still owns the merge, so two runners never work on one.
  */
 import { AnonymousAuthError, ErrorCodes, sessionEnded } from './errors'
-import { detachReferences, findBlockingReference } from './guest-deletion'
+import { budgetSpent, detachReferences, findBlockingReference } from './guest-deletion'
 import { isGuestRecord } from './guest-identity'
 import type { MergeHook } from './options'
 import type { AuthRecord, Backend, CollectionInfo, MergeState, PendingMerge, RelationRef } from './ports'
@@ -177,12 +177,11 @@ function moveAndDelete(backend: Backend, merge: PendingMerge): void {
   for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
     const refs = backend.relationsTo(guests)
     for (const ref of refs) {
-      while (backend.transaction((tx) => moveBatch(tx, merge, accounts, ref) === MOVE_BATCH_SIZE)) {}
+      while (backend.transaction((tx) => moveBatch(tx, merge, accounts, ref))) {}
     }
     const deleted = backend.transaction((tx) => {
       // Server code may have added references since: move them too, or go round again.
-      for (const ref of tx.relationsTo(guests))
-        if (moveBatch(tx, merge, accounts, ref) === MOVE_BATCH_SIZE) return false
+      for (const ref of tx.relationsTo(guests)) if (moveBatch(tx, merge, accounts, ref)) return false
       const guest = tx.findRecordById(guests, merge.guest)
       if (guest) tx.delete(guest)
       setState(tx, merge, 'done')
@@ -193,14 +192,17 @@ function moveAndDelete(backend: Backend, merge: PendingMerge): void {
   throw new Error('records kept being added to the guest during the merge')
 }
 
-/** One batch of moves in `tx`; returns how many records it moved. */
-function moveBatch(tx: Backend, merge: PendingMerge, accounts: CollectionInfo, ref: RelationRef): number {
+/** One batch of moves in `tx`; returns whether more may be left (a full batch, or its budget spent). */
+function moveBatch(tx: Backend, merge: PendingMerge, accounts: CollectionInfo, ref: RelationRef): boolean {
   claim(tx, merge)
   if (!tx.findRecordById(accounts, merge.target)) {
     throw new AnonymousAuthError(ErrorCodes.INVALID_MERGE_TARGET, 'The account to merge into no longer exists.')
   }
+  const started = tx.now()
   const records = tx.findReferencing(ref, merge.guest, MOVE_BATCH_SIZE)
-  for (const record of records) {
+  for (let i = 0; i < records.length; i++) {
+    if (budgetSpent(tx, started, i)) return true
+    const record = records[i]!
     const previous = tx.relationIds(record, ref.field)
     tx.merges.addMove(merge, {
       collection: ref.collection.id,
@@ -220,7 +222,7 @@ function moveBatch(tx: Backend, merge: PendingMerge, accounts: CollectionInfo, r
     }
     tx.save(record)
   }
-  return records.length
+  return records.length === MOVE_BATCH_SIZE
 }
 
 /** Puts every logged move back (without validation, as it was), then gives the guest its token key back. */
@@ -228,8 +230,11 @@ function undoMoves(backend: Backend, merge: PendingMerge): void {
   for (;;) {
     const done = backend.transaction((tx) => {
       claim(tx, merge)
+      const started = tx.now()
       const moves = tx.merges.moves(merge, MOVE_BATCH_SIZE)
-      for (const move of moves) {
+      for (let i = 0; i < moves.length; i++) {
+        if (budgetSpent(tx, started, i)) return false
+        const move = moves[i]!
         const collection = tx.findCollection(move.collection)
         const record = collection && tx.findRecordById(collection, move.record)
         if (record) {

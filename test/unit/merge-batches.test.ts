@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deleteAbandonedGuests } from '../../src/core/cleanup.ts'
+import { BATCH_BUDGET_MS } from '../../src/core/guest-deletion.ts'
 import { MERGE_LEASE_MS, MOVE_BATCH_SIZE } from '../../src/core/merge-batches.ts'
 import type { MergeContext } from '../../src/core/options.ts'
 import { resolveOptions } from '../../src/core/options.ts'
@@ -139,6 +140,22 @@ describe('a merge in batches: the default convention', () => {
     assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'INVALID_MERGE_TARGET' })
     assert.deepEqual(owners(w, noteIds), new Set([guest.record.id]))
     assert.ok(w.backend.row('users', guest.record.id), 'the guest stays')
+  })
+
+  it('a batch stops once it spent BATCH_BUDGET_MS (slow saves): more, smaller transactions, all moved', () => {
+    const { w, guest, user, noteIds } = world()
+    w.backend.before('save', () => w.clock.advance(0.03), 100_000) // each save takes 30 ms
+    const start = w.backend.trace.length
+    w.post(guest.cookie).auth.mergeAnonymousUser(user)
+    assert.deepEqual(owners(w, noteIds), new Set([user.id]))
+    const perTransaction: number[] = []
+    for (const entry of w.backend.trace.slice(start)) {
+      if (entry === 'tx:begin') perTransaction.push(0)
+      else if (entry === 'save:notes') perTransaction[perTransaction.length - 1]!++
+    }
+    const most = Math.max(...perTransaction)
+    assert.ok(most * 30 <= BATCH_BUDGET_MS + 30, `a transaction saved ${most} notes (${most * 30} ms): past the budget`)
+    assert.ok(most > 1, 'a batch still does as much as its budget allows')
   })
 
   it('without the journal table (migration not run) the merge is one transaction, as before', () => {
