@@ -5,7 +5,7 @@
  * a guest's records stalls every other write for as long as it takes (20,000 records: about a
  * second). Instead:
  *
- * 1. One short transaction re-checks the guest and the account (merge.ts's rules), runs the app's
+ * 1. One short transaction re-checks the guest and the account (operations/merge.ts's rules), runs the app's
  *    `onMerge` hook if there is one (the hook and nothing else of the merge), ends the guest's
  *    session (its token key changes, so no request sees it half merged) and writes the merge into a
  *    server-only journal, with the guest's old token key.
