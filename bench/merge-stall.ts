@@ -68,7 +68,7 @@ const max = (xs: number[]) => xs.reduce((m, x) => Math.max(m, x), 0)
 
 async function measure(pb: PocketBaseServer, token: string, what: string, run: () => Promise<void>) {
   const w = writer(pb, token)
-  await new Promise((r) => setTimeout(r, 500))
+  await new Promise((r) => setTimeout(r, 1500))
   const start = performance.now()
   await run()
   const end = performance.now()
@@ -90,6 +90,7 @@ async function measure(pb: PocketBaseServer, token: string, what: string, run: (
     operationMs: Math.round(end - start),
     writesDuring: during.length,
     medianWriteBeforeMs: Number(median(before).toFixed(1)),
+    longestWriteBeforeMs: Number(max(before).toFixed(1)),
     longestWriteDuringMs: Number(max(during).toFixed(1)),
     slowest,
   }

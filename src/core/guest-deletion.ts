@@ -20,7 +20,7 @@ export const DELETE_BATCH_SIZE = 200
  * A batch's time budget: past it, a batch stops early and the next transaction goes on, so a
  * loaded machine or slow app hooks on the records stretch the merge, not the other writes' wait.
  */
-export const BATCH_BUDGET_MS = 100
+export const BATCH_BUDGET_MS = 50
 
 /** True once a batch that began at `started` has spent its budget (it always does one record). */
 export function budgetSpent(tx: Backend, started: number, done: number): boolean {

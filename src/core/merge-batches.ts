@@ -30,7 +30,7 @@ import type { AuthRecord, Backend, CollectionInfo, MergeState, PendingMerge, Rel
 /** Records per transaction: a few tens of milliseconds of writes under load (see bench/merge-stall.ts). */
 export const MOVE_BATCH_SIZE = 200
 /** Undo-log rows deleted per transaction once the guest is gone (plain indexed deletes). */
-const PURGE_BATCH_SIZE = 2000
+const PURGE_BATCH_SIZE = 500
 /** A merge whose runner committed nothing for this long is taken over by the cleanup. */
 export const MERGE_LEASE_MS = 60_000
 /** Last sweeps that found new references before giving up (only server code can add them). */
