@@ -147,6 +147,11 @@ export interface Backend {
     limit: number,
     skip: number,
   ): AuthRecord[]
+  /**
+   * How many records of `collection` have `anonymousField` set and a password hash ending in
+   * `markerDigest` (the guest marker of guest-identity.ts): one aggregate query.
+   */
+  countGuests(collection: CollectionInfo, anonymousField: string, markerDigest: string): number
   /** Repoints every relation field, in every base and auth collection, from `fromId` to `toId`. */
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number
 

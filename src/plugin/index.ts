@@ -156,16 +156,33 @@ export function handleCleanupRequest(e: core.RequestEvent) {
 }
 
 /**
+ * The handler of GET /api/pocketpages-anonymous/stats (superusers only).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
+export function handleStatsRequest(e: core.RequestEvent) {
+  return hooks.handleStatsRequest(anonymousPlugin, e)
+}
+
+/**
  * The plugin's entry in the `plugins` list of `pb_hooks/pages/+config.js`: its name and options.
  * In a `// @ts-check` +config.js, give it to a variable with a JSDoc `@type` (see the README).
  */
 export type AnonymousPluginEntry = { name: typeof PLUGIN_NAME } & AnonymousPluginOptions
 
 // Types only: the package's declarations (scripts/build-types.mjs) are generated from these exports.
+export type { CleanupReport } from '../core/cleanup'
 export type { AnonymousAuthErrorDetails, ErrorCode } from '../core/errors'
 export type { Attempt, AttemptLimits } from '../core/failed-attempts'
 export type { AttemptThrottle, AuthData } from '../core/guest-auth'
-export type { GuestCheck, GuestCheckContext, MergeContext, MergeHook } from '../core/options'
+export type {
+  GuestCheck,
+  GuestCheckContext,
+  GuestDeleteCheck,
+  GuestDeleteContext,
+  MergeContext,
+  MergeHook,
+} from '../core/options'
+export type { DayFigures, Figures, StatsReport, UpgradePath } from '../core/stats'
 export type { UpgradeInput } from '../core/upgrade'
 export type { AnonymousContextApi, AnonymousPluginOptions }
 /** @internal For this repository's benchmark (bench/hooks) only; not part of the API (see benchmark-hooks.ts). */

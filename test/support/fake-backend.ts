@@ -159,6 +159,7 @@ export type Operation =
   | 'validate'
   | 'hashPassword'
   | 'findStaleGuests'
+  | 'countGuests'
   | 'writeDateQuietly'
   | 'reassignRelations'
   | 'sendVerificationEmail'
@@ -569,6 +570,14 @@ export class FakeBackend implements Backend {
         (a, b) => String(a.row[fields.lastSeen] ?? '').localeCompare(String(b.row[fields.lastSeen] ?? '')) || a.i - b.i,
       )
     return ordered.slice(skip, skip + limit).map(({ row }) => this.db.load(collection as FakeCollection, row))
+  }
+
+  /** SELECT COUNT(*) WHERE flag = TRUE AND the hash ends in the marker's digest. */
+  countGuests(collection: CollectionInfo, anonymousField: string, markerDigest: string): number {
+    this.db.runHooks('countGuests', [collection, anonymousField, markerDigest])
+    return this.db
+      .table(collection)
+      .filter((row) => row[anonymousField] === true && String(row.password ?? '').endsWith(markerDigest)).length
   }
 
   /** Repoints every relation field (base and auth collections) at `fromId` to `toId`, saving each record. */

@@ -136,6 +136,15 @@ class PocketBaseBackend implements Backend {
     return records.filter((record): record is core.Record => !!record)
   }
 
+  countGuests(collection: CollectionInfo, anonymousField: string, markerDigest: string): number {
+    // The (anonymous, lastSeen) index narrows to flagged rows; the suffix test is the marker.
+    return this.app.countRecords(
+      collection.id,
+      $dbx.hashExp({ [anonymousField]: true }),
+      $dbx.exp('substr([[password]], {:from}) = {:digest}', { from: -markerDigest.length, digest: markerDigest }),
+    )
+  }
+
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number {
     return reassignRelations(this.app, collection.id, fromId, toId)
   }
