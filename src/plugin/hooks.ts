@@ -13,7 +13,7 @@
  */
 import { type CleanupReport, deleteAbandonedGuests, dryRunFlag } from '../core/cleanup'
 import { CLEANUP_CRON_ID, CLEANUP_ROUTE_PATH, PLUGIN_NAME, STATS_ROUTE_PATH } from '../core/constants'
-import { describeError } from '../core/errors'
+import { describeError, ErrorCodes } from '../core/errors'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
 import type { Backend } from '../core/ports'
@@ -160,7 +160,14 @@ export function handleStatsRequest(factory: unknown, e: core.RequestEvent): void
       e.json(404, notConfigured())
       return
     }
-    const report = readStats(pocketBaseBackend($app as unknown as core.App), options, Date.now())
+    const backend = pocketBaseBackend($app as unknown as core.App)
+    if (!backend.countersReady()) {
+      e.json(500, {
+        message: `${ErrorCodes.MIGRATION_MISSING}: the stats are kept in the plugin's counters table, which its migrations create. Copy them into pb_migrations/ and restart PocketBase.`,
+      })
+      return
+    }
+    const report = readStats(backend, options, Date.now())
     e.response.header().set('Cache-Control', 'no-store')
     e.json(200, report)
   } catch (error) {

@@ -24,6 +24,7 @@ import {
 } from '../support/lifecycle.ts'
 import { logsContaining } from '../support/logs.ts'
 import { type PocketBaseServer, startPocketBase } from '../support/pocketbase.ts'
+import { sqlite } from '../support/sqlite.ts'
 
 const STATS = '/api/pocketpages-anonymous/stats'
 const CLEANUP = '/api/pocketpages-anonymous/cleanup'
@@ -214,6 +215,15 @@ describe('GET /api/pocketpages-anonymous/stats', () => {
       )
       assert.doesNotMatch(text, /guestsNow|created/, `${a.who}: got figures`)
     }
+  })
+
+  // Last: it breaks the server's counters.
+  it('names the missing migration when the counters table is gone', async () => {
+    sqlite(pb.dataDir, 'DROP TABLE pocketpages_anonymous_counters')
+    const res = await pb.api(STATS)
+    const text = await res.text()
+    assert.equal(res.status, 500, `without the table: ${res.status} ${text}`)
+    assert.match(text, /MIGRATION_MISSING/, 'the error does not name the missing migration')
   })
 })
 
