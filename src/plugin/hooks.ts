@@ -19,13 +19,13 @@ import { pocketBaseBackend } from '../core/pocketbase/backend'
 import type { Backend } from '../core/ports'
 import { findConfigurationProblems } from '../core/startup-check'
 import { readStats, statsLogFields } from '../core/stats'
-import { readPluginOptionsFromPagesConfig } from './pages-config'
+import { optionsFromPagesConfig } from './plugin-options'
 
 type OptionsRead = { options: ResolvedOptions | null; error?: undefined } | { options?: undefined; error: unknown }
 
 function readOptions(factory: unknown): OptionsRead {
   try {
-    return { options: readPluginOptionsFromPagesConfig(factory) }
+    return { options: optionsFromPagesConfig(factory) }
   } catch (error) {
     return { error }
   }
@@ -95,7 +95,7 @@ export function checkConfiguration(factory: unknown): void {
  * operator's figures, in one line; null when not configured.
  */
 export function runCleanup(factory: unknown, run: { dryRun?: boolean } = {}): CleanupReport | null {
-  const options = readPluginOptionsFromPagesConfig(factory)
+  const options = optionsFromPagesConfig(factory)
   if (!options) return null
   const backend = pocketBaseBackend($app as unknown as core.App)
   const now = Date.now()
@@ -155,7 +155,7 @@ export function handleCleanupRequest(factory: unknown, e: core.RequestEvent): vo
 /** GET /api/pocketpages-anonymous/stats (superusers only): aggregate counts, no id, email or address. */
 export function handleStatsRequest(factory: unknown, e: core.RequestEvent): void {
   try {
-    const options = readPluginOptionsFromPagesConfig(factory)
+    const options = optionsFromPagesConfig(factory)
     if (!options) {
       e.json(404, notConfigured())
       return
