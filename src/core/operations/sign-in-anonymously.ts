@@ -18,6 +18,7 @@ import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../errors'
 import { createGuestRecord } from '../guests'
 import type { AuthRecord, CollectionInfo } from '../ports'
 import { countGuestSignIn } from '../sign-in-limit'
+import { recordEvent } from '../stats'
 import type { OperationContext } from './context'
 
 export function signInAnonymously(ctx: OperationContext, requested: { collection?: string } = {}): AuthData {
@@ -84,7 +85,9 @@ function createGuestWithinLimits(ctx: OperationContext, collection: CollectionIn
   try {
     return backend.transaction((tx) => {
       countGuestSignIn(tx.counters, keys, network, options.rateLimit, now)
-      return createGuestRecord(tx, collection, options, crypto, now)
+      const guest = createGuestRecord(tx, collection, options, crypto, now)
+      recordEvent(tx, 'created', now)
+      return guest
     })
   } catch (error) {
     if (!isAnonymousAuthError(error) && !backend.countersReady()) throw missingMigration()

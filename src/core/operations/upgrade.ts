@@ -25,6 +25,7 @@ import { fieldErrorsOf, goErrorMessage } from '../go-errors'
 import { isGuestRecord } from '../guest-identity'
 import type { ResolvedOptions } from '../options'
 import type { AuthRecord, Backend } from '../ports'
+import { recordEvent } from '../stats'
 import type { OperationContext } from './context'
 
 /** bcrypt reads at most 72 bytes of a password; refuse longer ones instead of truncating them. */
@@ -47,14 +48,20 @@ export function upgradeAnonymousUser(ctx: OperationContext, input: UpgradeInput)
     windowSeconds: options.upgrade.failureWindowSeconds,
   }
   const refusal = 'Too many failed attempts to save this account.'
-  const record = upgradeGuest(backend, session.record, input ?? {}, options, (guestId) =>
-    beginAttempt(
-      backend,
-      keys,
-      { name: 'upgrade', key: guestId, network: session.clientNetwork(), refusal },
-      limits,
-      ctx.now(),
-    ),
+  const record = upgradeGuest(
+    backend,
+    session.record,
+    input ?? {},
+    options,
+    (guestId) =>
+      beginAttempt(
+        backend,
+        keys,
+        { name: 'upgrade', key: guestId, network: session.clientNetwork(), refusal },
+        limits,
+        ctx.now(),
+      ),
+    ctx.now(),
   )
   if (options.upgrade.sendVerificationEmail) {
     try {
@@ -79,6 +86,7 @@ export function upgradeGuest(
   input: UpgradeInput,
   options: Pick<ResolvedOptions, 'anonymousField'>,
   beginAttempt: (guestId: string) => Attempt,
+  nowMs: number,
 ): AuthRecord {
   if (!guest) throw new AnonymousAuthError(ErrorCodes.NOT_SIGNED_IN, 'Sign in as a guest before upgrading the account.')
   if (!isGuestRecord(backend, guest, options.anonymousField)) {
@@ -121,6 +129,7 @@ export function upgradeGuest(
     } catch (error) {
       throw validationError(error)
     }
+    recordEvent(tx, 'upgraded-password', nowMs)
     return fresh
   })
   attempt.succeeded()
