@@ -10,7 +10,8 @@
  * account, then the app's `onMerge` hook runs with both records (or, without a hook, every relation
  * field anywhere that points at the guest is repointed to the account: the documented default
  * convention), then the guest is deleted (PocketBase's cascade rules apply to whatever still points
- * at it). If anything fails, the transaction rolls back and nothing changes.
+ * at it), and the merge is counted in the operator's stats (stats.ts). If anything fails, the
+ * transaction rolls back and nothing changes, the count included.
  */
 import type { AuthData } from '../auth-session'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError, sessionEnded } from '../errors'

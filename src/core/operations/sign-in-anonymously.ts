@@ -7,7 +7,8 @@
  * guests; the app's `beforeGuestSignIn` check (a captcha, say) passes.
  * Transaction: the sign-in is counted against the per-network and global limits and the guest is
  * created in the SAME transaction, so a burst across PocketBase's JS VMs never gets one more than
- * the limit, and a refused count rolls back with the insert (sign-in-limit.ts, guests.ts).
+ * the limit, and a refused count rolls back with the insert (sign-in-limit.ts, guests.ts). The
+ * operator's count of created guests (stats.ts) is in it too: a refused sign-in is never counted.
  * Result: PocketBase's own auth token, in the session cookie.
  */
 

@@ -8,7 +8,8 @@
  * rotated (every token it had stops working, including copies) and its last activity is set to the
  * epoch, so the next cleanup run deletes it through PocketBase (cascades and hooks apply). This runs
  * in one transaction that re-reads the guest: when a concurrent upgrade or merge changed the session
- * first, that one wins and nothing is done here. Full accounts only lose the cookie (elsewhere).
+ * first, that one wins and nothing is done (or counted in the stats) here. Full accounts only lose
+ * the cookie (elsewhere).
  */
 import { PLUGIN_NAME } from '../constants'
 import { formatPocketBaseDate } from '../dates'

@@ -11,7 +11,8 @@
  *   3. PocketBase's own validation of the new email and password (reads only, no bcrypt);
  *   4. bcrypt, outside any transaction;
  *   5. one short transaction that re-reads the guest, refuses if its session changed meanwhile
- *      (upgraded, merged or signed out by a concurrent request: exactly one of them wins), and saves.
+ *      (upgraded, merged or signed out by a concurrent request: exactly one of them wins), saves,
+ *      and counts the upgrade in the operator's stats (stats.ts): a rolled-back upgrade counts nothing.
  * The token key is rotated, so every token issued to the guest stops working. Cross-site requests
  * are refused before any of it. Then, if asked, PocketBase's verification email goes out (a failure
  * to send leaves the upgrade standing), and the browser is signed in with a fresh token.
