@@ -27,6 +27,14 @@ describe('resolveOptions: defaults', () => {
         failuresPerNetwork: 30,
         failureWindowSeconds: 900,
       },
+      upgradeCode: {
+        sendsPerGuest: 3,
+        sendsPerNetwork: 10,
+        sendsPerAddress: 3,
+        sendWindowSeconds: 3600,
+        failuresPerCode: 5,
+        failuresPerNetwork: 30,
+      },
       mergeOnSignIn: true,
       onMerge: null,
       beforeGuestSignIn: null,
@@ -107,7 +115,7 @@ describe('resolveOptions: every kind of mistake names the option', () => {
     [
       'a misspelt key',
       { colection: 'users' },
-      "unknown key 'colection'; known keys: collection, collections, emailDomain, emailPrefix, anonymousField, lastSeenField, cookie, keepAlive, rateLimit, csrf, upgrade, mergeOnSignIn, onMerge, beforeGuestSignIn, respondWithErrorStatus, cleanup",
+      "unknown key 'colection'; known keys: collection, collections, emailDomain, emailPrefix, anonymousField, lastSeenField, cookie, keepAlive, rateLimit, csrf, upgrade, upgradeCode, mergeOnSignIn, onMerge, beforeGuestSignIn, respondWithErrorStatus, cleanup",
     ],
     [
       'a misspelt nested key',

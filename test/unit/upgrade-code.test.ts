@@ -4,43 +4,18 @@
 // code; an address that has an account means signing in to it (with the guest merged in).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { clientNetwork } from '../../src/core/client-network.ts'
 import { isAnonymousAuthError } from '../../src/core/errors.ts'
 import { isGuestPasswordHash } from '../../src/core/guest-identity.ts'
-import type { OperationContext } from '../../src/core/operations/code-context.ts'
+import type { OperationContext } from '../../src/core/operations/context.ts'
 import { requestUpgradeCode } from '../../src/core/operations/request-upgrade-code.ts'
 import { upgradeWithCode } from '../../src/core/operations/upgrade-with-code.ts'
-import type { AuthRecord } from '../../src/core/ports.ts'
 import { authFields, type FakeRecord } from '../support/fake-backend.ts'
 import type { RequestSpec } from '../support/fake-exchange.ts'
 import { SITE, type Visit, World, type WorldSpec } from '../support/fake-world.ts'
-import { nodeCrypto } from '../support/node-crypto.ts'
 
-/** The operation context of one request (the session half is the request's GuestAuth). */
-function ctxOf(w: World, visit: Visit): OperationContext {
-  const auth = visit.auth as unknown as {
-    currentRecord: AuthRecord | undefined
-    isAnonymous(record?: AuthRecord): boolean
-    refuseCrossSite(): void
-    startSession(record: AuthRecord, token: string): { token: string; record: AuthRecord }
-  }
-  return {
-    session: {
-      get record() {
-        return auth.currentRecord
-      },
-      refuseCrossSite: () => auth.refuseCrossSite(),
-      isAnonymous: (record) => auth.isAnonymous(record ?? auth.currentRecord),
-      clientNetwork: () => clientNetwork(visit.exchange.clientIp(), w.options.rateLimit),
-      start: (record, token) => auth.startSession(record, token),
-    },
-    backend: w.backend,
-    options: w.options,
-    crypto: nodeCrypto,
-    keys: w.keys,
-    hooks: { onMerge: () => w.options.onMerge },
-    now: () => w.clock.now(),
-  }
+/** The operation context of one request. */
+function ctxOf(_w: World, visit: Visit): OperationContext {
+  return visit.auth.ctx
 }
 
 interface Guest {

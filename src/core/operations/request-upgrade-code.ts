@@ -18,7 +18,7 @@ import { AnonymousAuthError, ErrorCodes } from '../errors'
 import { fieldErrorsOf } from '../go-errors'
 import { checkAddress, newCode } from '../one-time-code'
 import type { AuthRecord, Backend } from '../ports'
-import type { OperationContext } from './code-context'
+import type { OperationContext } from './context'
 
 export interface RequestUpgradeCodeInput {
   email?: unknown

@@ -22,14 +22,15 @@
  *   without owning it (pre-hijacking) loses the account instead of getting the guest's data.
  * - bcrypt (the compare, the random password) runs outside any transaction.
  */
+import type { AuthData } from '../auth-session'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError, sessionEnded } from '../errors'
 import { beginAttempt } from '../failed-attempts'
 import { goErrorMessage } from '../go-errors'
 import { isGuestRecord } from '../guest-identity'
-import { mergeGuestInto } from '../merge'
 import { checkCodeInput, hasExpired } from '../one-time-code'
 import type { AuthRecord, Backend, OneTimeCode } from '../ports'
-import type { OperationContext } from './code-context'
+import type { OperationContext } from './context'
+import { mergeGuestInto } from './merge'
 import { requireGuest } from './request-upgrade-code'
 
 export interface UpgradeWithCodeInput {
@@ -39,10 +40,7 @@ export interface UpgradeWithCodeInput {
 
 const PASSWORD_ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'
 
-export function upgradeWithCode(
-  ctx: OperationContext,
-  input: UpgradeWithCodeInput | null | undefined,
-): { token: string; record: AuthRecord } {
+export function upgradeWithCode(ctx: OperationContext, input: UpgradeWithCodeInput | null | undefined): AuthData {
   const { session, backend, options } = ctx
   session.refuseCrossSite()
   const guest = requireGuest(ctx)
