@@ -123,6 +123,11 @@ export const OPTIONS = {
     failuresPerCode: integer(5, 1),
     /** Wrong codes allowed per client network per `upgrade.failureWindowSeconds`. */
     failuresPerNetwork: integer(30, 1),
+    /**
+     * A code to an address that has an account signs in to it (the guest merged in). Off: such an
+     * address is refused with EMAIL_TAKEN, and emailed codes never sign in to existing accounts.
+     */
+    signInToExisting: bool(true),
   },
   /** When a browser holding a guest session signs in to an account, merge the guest into it. */
   mergeOnSignIn: bool(true),

@@ -34,6 +34,7 @@ describe('resolveOptions: defaults', () => {
         sendWindowSeconds: 3600,
         failuresPerCode: 5,
         failuresPerNetwork: 30,
+        signInToExisting: true,
       },
       mergeOnSignIn: true,
       onMerge: null,

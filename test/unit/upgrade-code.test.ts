@@ -9,7 +9,7 @@ import { isGuestPasswordHash } from '../../src/core/guest-identity.ts'
 import type { OperationContext } from '../../src/core/operations/context.ts'
 import { requestUpgradeCode } from '../../src/core/operations/request-upgrade-code.ts'
 import { upgradeWithCode } from '../../src/core/operations/upgrade-with-code.ts'
-import { authFields, type FakeRecord } from '../support/fake-backend.ts'
+import { authFields, type FakeRecord, fakeBcrypt, type OtpRow } from '../support/fake-backend.ts'
 import type { RequestSpec } from '../support/fake-exchange.ts'
 import { SITE, type Visit, World, type WorldSpec } from '../support/fake-world.ts'
 
@@ -236,6 +236,36 @@ describe('upgradeWithCode: no account has the address', () => {
     assert.equal(w.backend.row('users', b.record.id)?.anonymous, true, 'B is still a guest')
     assert.equal(upgradeWithCode(as(b), bCode).record.id, b.record.id, "B's code still works for B")
   })
+  it("refuses a code row of this guest's id in another collection, or one that was never mailed", () => {
+    const { w, g, as } = setup()
+    const forged = (id: string, row: Partial<OtpRow>) =>
+      w.backend.db.otps.set(id, {
+        id,
+        collectionId: 'pbc_users',
+        recordId: g.record.id,
+        sentTo: 'p@mail.test',
+        createdMs: w.clock.now(),
+        hash: fakeBcrypt('12345678', 8),
+        ...row,
+      })
+    forged('othercollection', { collectionId: 'pbc_admins' })
+    forged('nevermailed', { sentTo: '' })
+    for (const otpId of ['othercollection', 'nevermailed']) {
+      const error = errorOf(() => upgradeWithCode(as(), { otpId, code: '12345678' }))
+      assert.equal(error.code, 'INVALID_CODE', `${otpId}: ${error.message}`)
+    }
+    assert.equal(w.backend.row('users', g.record.id)?.anonymous, true, 'still a guest')
+  })
+  it('takes a right code back from the failure counts', () => {
+    const { w, as, codeFor } = setup()
+    upgradeWithCode(as(), codeFor('p@mail.test'))
+    const failures = w.backend.counterRows().filter((r) => r.bucket.startsWith('fail/upgrade-code'))
+    assert.equal(failures.length, 2, 'per code and per network')
+    assert.ok(
+      failures.every((r) => r.count === 0),
+      `counts: ${failures.map((r) => r.count)}`,
+    )
+  })
   it('throttles wrong codes before the compare: the 6th try on a code is 429, even with the right code', () => {
     const { w, as, codeFor } = setup()
     const { otpId, code } = codeFor('p@mail.test')
@@ -342,6 +372,14 @@ describe('upgradeWithCode: an account has the address', () => {
     const user = s.w.insertUser({ email: 'member@mail.test' })
     assert.equal(upgradeWithCode(s.as(), s.codeFor('member@mail.test')).record.id, user.id, 'the account')
     assert.equal(s.w.backend.row('users', s.g.record.id)?.anonymous, true, 'the guest was not merged')
+  })
+  it('with upgradeCode.signInToExisting off: EMAIL_TAKEN, nothing changes, the code is kept', () => {
+    const s = setup({ options: { upgradeCode: { signInToExisting: false } } })
+    s.w.insertUser({ email: 'member@mail.test' })
+    const error = errorOf(() => upgradeWithCode(s.as(), s.codeFor('member@mail.test')))
+    assert.deepEqual([error.code, error.status], ['EMAIL_TAKEN', 409], error.message)
+    assert.equal(s.w.backend.row('users', s.g.record.id)?.anonymous, true, 'the guest stays')
+    assert.equal(s.w.backend.otpRows().length, 1, 'the code is not used up')
   })
   it('refuses when the collection requires MFA, or its auth rule refuses the account; nothing changes', () => {
     for (const variant of ['mfa', 'authRule'] as const) {

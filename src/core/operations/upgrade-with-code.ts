@@ -15,7 +15,8 @@
  *   password marker replaced by a random password nobody knows (a password reset sets a real one),
  *   the token key rotated (every token issued to the guest stops working), its other codes deleted.
  * - A full account has the address: the code proves its owner is here, so, as a sign-in would,
- *   the guest is merged into it (`mergeOnSignIn`) and the request signed in to it. Not when the
+ *   the guest is merged into it (`mergeOnSignIn`) and the request signed in to it (unless the app
+ *   turned `upgradeCode.signInToExisting` off: then EMAIL_TAKEN). Not when the
  *   collection requires MFA or its auth rule refuses the account (PocketBase's own checks before
  *   any sign-in): one emailed code must not skip them. An unverified account is verified and its
  *   password replaced first, as PocketBase's OTP sign-in does: whoever registered the address
@@ -120,6 +121,13 @@ function intoAccount(
     throw new AnonymousAuthError(
       ErrorCodes.EMAIL_TAKEN,
       'That email belongs to another guest account. Use your own email address.',
+    )
+  }
+  if (!options.upgradeCode.signInToExisting) {
+    throw new AnonymousAuthError(
+      ErrorCodes.EMAIL_TAKEN,
+      'That email already has an account. Sign in to it with its password; what you made as a guest moves into it.',
+      { fieldErrors: { email: 'Already in use.' } },
     )
   }
   const collection = holder.collection()
