@@ -381,6 +381,20 @@ describe('upgradeWithCode: an account has the address', () => {
     assert.equal(s.w.backend.row('users', s.g.record.id)?.anonymous, true, 'the guest stays')
     assert.equal(s.w.backend.otpRows().length, 1, 'the code is not used up')
   })
+  it('with mergeOnSignIn off, one code still signs in once: two racing requests, one wins', () => {
+    const s = setup({ options: { mergeOnSignIn: false } })
+    s.w.insertUser({ email: 'member@mail.test' })
+    const code = s.codeFor('member@mail.test')
+    const first = s.as()
+    const second = s.as()
+    let inner: unknown
+    s.w.backend.before('hashPassword', () => {
+      inner = upgradeWithCode(second, code)
+    })
+    const error = errorOf(() => upgradeWithCode(first, code))
+    assert.ok(inner, 'the second request signed in')
+    assert.equal(error.code, 'SESSION_ENDED', `the first finds the code used: ${error.message}`)
+  })
   it('refuses when the collection requires MFA, or its auth rule refuses the account; nothing changes', () => {
     for (const variant of ['mfa', 'authRule'] as const) {
       const s = setup(variant === 'mfa' ? { users: { fields: authFields(), mfa: true } } : {})
