@@ -119,6 +119,25 @@ export const OPTIONS = {
     /** The failure window, in seconds. */
     failureWindowSeconds: integer(900, 1),
   },
+  upgradeCode: {
+    /** Code mails per guest per send window (`requestUpgradeCode`). */
+    sendsPerGuest: integer(3, 1),
+    /** Code mails per client network per send window. */
+    sendsPerNetwork: integer(10, 1),
+    /** Code mails to one address per send window, whoever asks (counted under a keyed hash of it). */
+    sendsPerAddress: integer(3, 1),
+    /** The send window, in seconds. */
+    sendWindowSeconds: integer(3600, 1),
+    /** Wrong codes allowed per code (then 429; the code expires before the window ends). */
+    failuresPerCode: integer(5, 1),
+    /** Wrong codes allowed per client network per `upgrade.failureWindowSeconds`. */
+    failuresPerNetwork: integer(30, 1),
+    /**
+     * A code to an address that has an account signs in to it (the guest merged in). Off: such an
+     * address is refused with EMAIL_TAKEN, and emailed codes never sign in to existing accounts.
+     */
+    signInToExisting: bool(true),
+  },
   /** When a browser holding a guest session signs in to an account, merge the guest into it. */
   mergeOnSignIn: bool(true),
   /**

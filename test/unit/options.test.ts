@@ -27,6 +27,15 @@ describe('resolveOptions: defaults', () => {
         failuresPerNetwork: 30,
         failureWindowSeconds: 900,
       },
+      upgradeCode: {
+        sendsPerGuest: 3,
+        sendsPerNetwork: 10,
+        sendsPerAddress: 3,
+        sendWindowSeconds: 3600,
+        failuresPerCode: 5,
+        failuresPerNetwork: 30,
+        signInToExisting: true,
+      },
       mergeOnSignIn: true,
       onMerge: null,
       beforeGuestSignIn: null,
@@ -110,7 +119,7 @@ describe('resolveOptions: every kind of mistake names the option', () => {
     [
       'a misspelt key',
       { colection: 'users' },
-      "unknown key 'colection'; known keys: collection, collections, emailDomain, emailPrefix, anonymousField, lastSeenField, cookie, keepAlive, rateLimit, csrf, upgrade, mergeOnSignIn, onMerge, beforeGuestSignIn, beforeGuestDelete, respondWithErrorStatus, cleanup",
+      "unknown key 'colection'; known keys: collection, collections, emailDomain, emailPrefix, anonymousField, lastSeenField, cookie, keepAlive, rateLimit, csrf, upgrade, upgradeCode, mergeOnSignIn, onMerge, beforeGuestSignIn, beforeGuestDelete, respondWithErrorStatus, cleanup",
     ],
     [
       'a misspelt nested key',

@@ -67,6 +67,19 @@ describe('stats events: upgrade', () => {
     w.post(guest.cookie).auth.upgradeAnonymousUser(input)
     assert.deepEqual(totals(w), { ...NONE, created: 1, password: 1 })
   })
+  it('an upgrade by emailed code counts upgraded-code; a wrong code counts nothing', () => {
+    const w = new World()
+    const guest = w.signInGuest()
+    const { otpId } = w.post(guest.cookie).auth.requestUpgradeCode({ email: 'coded@mail.test' })
+    const sent = w.backend.sentCodes.at(-1)!
+    assert.equal(
+      codeOf(() => w.post(guest.cookie).auth.upgradeWithCode({ otpId, code: `${sent.code}0` })),
+      'INVALID_CODE',
+    )
+    assert.deepEqual(totals(w), { ...NONE, created: 1 }, 'a wrong code is no upgrade')
+    w.post(guest.cookie).auth.upgradeWithCode({ otpId, code: sent.code })
+    assert.deepEqual(totals(w), { ...NONE, created: 1, code: 1 })
+  })
   it('a refused upgrade counts nothing', () => {
     const w = new World()
     const guest = w.signInGuest()
