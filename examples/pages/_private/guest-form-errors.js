@@ -1,16 +1,16 @@
 /**
- * The demo's words for the plugin's errors: one sentence for the form, one per field.
+ * Words for pocketpages-plugin-anonymous's errors in a form: one sentence for the form, one per
+ * field. (The same file ships in the package as examples/pages/_private/guest-form-errors.js.)
  *
  * The plugin's AnonymousAuthError has a stable `code` and, for the upgrade form, `fieldErrors`
  * keyed by field (`email`, `password`, `passwordConfirm`). Its own field messages are already
  * sentences ("The passwords do not match."); PocketBase's validation messages are not
  * ("Must be at least 8 character(s)"), so the known ones are reworded here. Messages of errors a
  * user can act on (rate limits, another site's form, a session changed in another tab) are plain
- * words already and are shown as they are. Errors with status 500 are the app's configuration:
- * a real app would show a generic line and log them; the demo, which runs on a developer's
- * machine, shows the message.
+ * words already and are shown as they are. Errors with status 500 are the app's configuration
+ * (their messages name collections and options): logged, and the user gets a generic line.
  *
- *   const { message, fields } = formErrors(error)   // fields.email, fields.password, ...
+ *   const { code, message, fields } = formErrors(error)   // fields.email, fields.password, ...
  */
 module.exports = (thrown) => {
   const error = thrown || {}
@@ -21,7 +21,10 @@ module.exports = (thrown) => {
   let message
   if (code === 'VALIDATION_FAILED') message = 'Your account is not saved yet: check the fields marked below.'
   else if (code === 'EMAIL_TAKEN') message = 'That email is already used by another account.'
-  else message = error.message ? String(error.message) : 'Something went wrong. Please try again.'
+  else if (!code || !(error.status < 500)) {
+    $app.logger().error(`form error: ${code ? `${code}: ` : ''}${error.message || error}`)
+    message = 'Something went wrong on our side. Please try again later.'
+  } else message = String(error.message)
   return { code: code || '', message, fields }
 }
 
