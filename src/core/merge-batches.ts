@@ -26,6 +26,7 @@ import { budgetSpent, detachReferences, findBlockingReference } from './guest-de
 import { isGuestRecord } from './guest-identity'
 import type { MergeHook } from './options'
 import type { AuthRecord, Backend, CollectionInfo, MergeState, PendingMerge, RelationRef } from './ports'
+import { recordEvent } from './stats'
 
 /** Records per transaction: a few tens of milliseconds of writes under load (see bench/merge-stall.ts). */
 export const MOVE_BATCH_SIZE = 200
@@ -92,6 +93,8 @@ export function beginMerge(
       started: now,
     }
     tx.merges.insert(merge)
+    // With a hook, this transaction is the point of no return (what follows only finishes it).
+    if (onMerge) recordEvent(tx, 'merged', now)
     freshGuest.refreshTokenKey()
     tx.writeQuietly(freshGuest, 'tokenKey', freshGuest.tokenKey())
     return merge
@@ -185,6 +188,8 @@ function moveAndDelete(backend: Backend, merge: PendingMerge): void {
       const guest = tx.findRecordById(guests, merge.guest)
       if (guest) tx.delete(guest)
       setState(tx, merge, 'done')
+      // The point of no return: counted in its transaction (stats.ts), so an undone merge never is.
+      recordEvent(tx, 'merged', tx.now())
       return true
     })
     if (deleted) return

@@ -8,10 +8,12 @@ import type { AttemptLimits } from '../core/failed-attempts'
 import { type AttemptThrottle, failedAttempts } from '../core/operations/app-throttle'
 import type { OperationContext } from '../core/operations/context'
 import { mergeAnonymousUser } from '../core/operations/merge'
+import { type RequestUpgradeCodeInput, requestUpgradeCode } from '../core/operations/request-upgrade-code'
 import { signIn } from '../core/operations/sign-in'
 import { signInAnonymously } from '../core/operations/sign-in-anonymously'
 import { signOut } from '../core/operations/sign-out'
 import { type UpgradeInput, upgradeAnonymousUser } from '../core/operations/upgrade'
+import { type UpgradeWithCodeInput, upgradeWithCode } from '../core/operations/upgrade-with-code'
 import type { AuthRecord } from '../core/ports'
 
 export interface AnonymousContextApi {
@@ -29,6 +31,10 @@ export interface AnonymousContextApi {
   mergeAnonymousUser(into: AuthRecord): AuthData
   /** A throttle for one of the app's forms: `failedAttempts(name, limits).begin(key)`, then `.succeeded()`. */
   failedAttempts(name: string, limits: AttemptLimits): AttemptThrottle
+  /** Mails a one-time code to `email` for the signed-in guest; nothing changes until it comes back. */
+  requestUpgradeCode(input: { email: string }): { otpId: string }
+  /** The right code saves the guest under that email in place (or signs in to the account that has it, guest merged in). */
+  upgradeWithCode(input: { otpId: string; code: string }): AuthData
 }
 
 /** Names of the context functions, also the ones another plugin must not replace. */
@@ -40,6 +46,8 @@ export const CONTEXT_FUNCTIONS = [
   'upgradeAnonymousUser',
   'mergeAnonymousUser',
   'failedAttempts',
+  'requestUpgradeCode',
+  'upgradeWithCode',
 ] as const satisfies readonly (keyof AnonymousContextApi)[]
 
 /**
@@ -68,6 +76,8 @@ export function contextApiFor(ctx: OperationContext, onError: (error: unknown) =
       const throttle = failedAttempts(ctx, name, limits)
       return { begin: reporting((key: string) => throttle.begin(key)) }
     }),
+    requestUpgradeCode: reporting((input: RequestUpgradeCodeInput) => requestUpgradeCode(ctx, input)),
+    upgradeWithCode: reporting((input: UpgradeWithCodeInput) => upgradeWithCode(ctx, input)),
   }
 }
 

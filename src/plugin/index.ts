@@ -82,8 +82,10 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
 }
 
 /**
- * The plugin when +config.js gives it bad options: every page answers 500 naming the option to fix
- * (logged too), and its functions throw the same error. Better loud than a silent downgrade.
+ * The plugin when +config.js gives it bad options (logged once, and at start-up): a page that
+ * renders answers 500 with a page naming the problem; a page that calls a plugin function gets the
+ * error thrown, so PocketPages' own 500 (with the message only under its `debug`). Better loud than
+ * a silent downgrade.
  */
 let misconfigurationLogged = false
 
@@ -143,6 +145,14 @@ export function handleCleanupRequest(e: core.RequestEvent) {
 }
 
 /**
+ * The handler of GET /api/pocketpages-anonymous/stats (superusers only).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
+export function handleStatsRequest(e: core.RequestEvent) {
+  return hooks.handleStatsRequest(anonymousPlugin, e)
+}
+
+/**
  * The plugin's entry in the `plugins` list of `pb_hooks/pages/+config.js`: its name and options.
  * In a `// @ts-check` +config.js, give it to a variable with a JSDoc `@type` (see the README).
  */
@@ -150,11 +160,20 @@ export type AnonymousPluginEntry = { name: typeof PLUGIN_NAME } & AnonymousPlugi
 
 export type { AuthData } from '../core/auth-session'
 // Types only: the package's declarations (scripts/build-types.mjs) are generated from these exports.
+export type { CleanupReport } from '../core/cleanup'
 export type { AnonymousAuthErrorDetails, ErrorCode } from '../core/errors'
 export type { Attempt, AttemptLimits } from '../core/failed-attempts'
 export type { AttemptThrottle } from '../core/operations/app-throttle'
 export type { UpgradeInput } from '../core/operations/upgrade'
-export type { GuestCheck, GuestCheckContext, MergeContext, MergeHook } from '../core/options'
+export type {
+  GuestCheck,
+  GuestCheckContext,
+  GuestDeleteCheck,
+  GuestDeleteContext,
+  MergeContext,
+  MergeHook,
+} from '../core/options'
+export type { DayFigures, Figures, StatsReport, UpgradePath } from '../core/stats'
 export type { AnonymousContextApi, AnonymousPluginOptions }
 /** @internal For this repository's benchmark (bench/hooks) only; not part of the API (see benchmark-hooks.ts). */
 export const benchmarkHooks: BenchmarkHooks = makeBenchmarkHooks(anonymousPlugin)

@@ -123,10 +123,10 @@ describe('signIn: merging the guest', () => {
       [
         ...['tx:begin', 'merges.insert', 'writeQuietly:tokenKey', 'tx:commit'],
         ...['tx:begin', 'save:notes', 'tx:commit'],
-        ...['tx:begin', 'delete:users', 'tx:commit'],
+        ...['tx:begin', 'delete:users', 'counters.add', 'tx:commit'],
         ...['tx:begin', 'merges.remove', 'tx:commit'],
       ],
-      'journal and session end, one batch of moves, the deletion, the purge',
+      'journal and session end, one batch of moves, the deletion with the stats count (counters.add), the purge',
     )
   })
   it('runs the onMerge hook instead when one is configured', () => {

@@ -42,7 +42,7 @@ export function signIn(ctx: OperationContext, authData: { token?: unknown } | nu
   // meanwhile, and the token is the upgraded account's.
   const sameRecord = guest !== undefined && guest.id === user.id && guest.collection().id === user.collection().id
   if (options.mergeOnSignIn && guest && !sameRecord && session.isAnonymous(guest) && !session.isAnonymous(user)) {
-    mergeGuestInto(backend, guest, user, options.anonymousField, ctx.hooks.onMerge())
+    mergeGuestInto(backend, guest, user, options.anonymousField, ctx.hooks.onMerge(), ctx.now())
   }
   return session.start(user, read.token)
 }
