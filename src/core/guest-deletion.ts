@@ -82,28 +82,48 @@ function detachOne(tx: Backend, ref: RelationRef, record: AuthRecord, id: string
   tx.saveNoValidate(record)
 }
 
+/** How many records point at `id`, counting up to `limit` (a cheap bound, not a total). */
+function countReferences(tx: Backend, collection: CollectionInfo, id: string, limit: number): number {
+  let found = 0
+  for (const ref of tx.relationsTo(collection)) {
+    found += tx.findReferencing(ref, id, limit - found).length
+    if (found >= limit) break
+  }
+  return found
+}
+
 /**
  * Deletes a guest in short transactions: `start` (in the first, with the fresh record) re-checks
- * that it may still go and ends its session, so nobody sees it half deleted; then what points at
- * it goes in batches; then the guest. Returns false when `start` said no (nothing changed).
+ * that it may still go. With fewer than `batchSize` records pointing at it, the guest goes right
+ * there (PocketBase's delete). Otherwise its session ends there, so nobody sees it half deleted;
+ * then what points at it goes in batches; then the guest. Returns false when `start` said no
+ * (nothing changed).
  */
 export function deleteGuestInBatches(
   backend: Backend,
   guest: AuthRecord,
   start: (tx: Backend, fresh: AuthRecord) => boolean,
+  batchSize = DELETE_BATCH_SIZE,
 ): boolean {
   const collection = guest.collection()
   const blocked = findBlockingReference(backend, collection, guest.id)
   if (blocked) throw new Error(blocked)
-  const began = backend.transaction((tx) => {
+  const began = backend.transaction((tx): 'no' | 'deleted' | 'batches' => {
     const fresh = tx.findRecordById(collection, guest.id)
-    if (!fresh || !start(tx, fresh)) return false
+    if (!fresh || !start(tx, fresh)) return 'no'
+    // Most guests have a few records: PocketBase's own delete, cascade and all, in this one short
+    // transaction, as before.
+    if (countReferences(tx, collection, guest.id, batchSize) < batchSize) {
+      tx.delete(fresh)
+      return 'deleted'
+    }
     fresh.refreshTokenKey()
     tx.writeQuietly(fresh, 'tokenKey', fresh.tokenKey())
-    return true
+    return 'batches'
   })
-  if (!began) return false
-  detachReferences(backend, collection, guest.id)
+  if (began === 'no') return false
+  if (began === 'deleted') return true
+  detachReferences(backend, collection, guest.id, () => {}, batchSize)
   backend.transaction((tx) => {
     const fresh = tx.findRecordById(collection, guest.id)
     if (fresh) tx.delete(fresh)

@@ -327,6 +327,17 @@ describe('cleanup: a guest with many records', () => {
     assert.equal(w.backend.row('users', guest.id), null)
   })
 
+  it('a guest with a few records goes in one transaction, as before (PocketBase cascades them)', () => {
+    const w = new World()
+    w.addNotes({ cascadeDelete: true })
+    const guest = w.insertGuest({ lastSeen: '1970-01-01 00:00:00.000Z' })
+    const note = w.backend.insert('notes', { owner: guest.id })
+    const start = w.backend.trace.length
+    assert.equal(cleanup(w).deleted, 1)
+    assert.equal(transactions(w, start), 1, 'one transaction for a small guest')
+    assert.equal(w.backend.row('notes', note.id), null, 'cascaded')
+  })
+
   it('a required relation to the guest: not deleted, nothing changed (PocketBase would refuse)', () => {
     const w = new World()
     w.addNotes({ cascadeDelete: true })
