@@ -5,7 +5,7 @@
  * `retentionDays` is deleted, like Firebase's 30-day default; a signed-out guest (last activity at
  * the epoch) goes at the next run. Only guests by guest-identity.ts are deleted: the query selects
  * flagged records, and each one's password marker is checked again before it goes, so a full
- * account is never touched. Deletion goes through PocketBase, so cascade rules and delete hooks
+ * account is never touched; nor is a record with an OAuth2 identity linked (someone signed up). Deletion goes through PocketBase, so cascade rules and delete hooks
  * apply to the guest's data. Each deletion is its own short transaction, so page requests never
  * wait behind one long write. Expired rate-limit counters are pruned too.
  */
@@ -18,7 +18,7 @@ import type { AuthRecord, Backend } from './ports'
 export interface CleanupReport {
   deleted: number
   failed: number
-  /** Flagged records that are not guests (a superuser set their flag): left alone. */
+  /** Flagged records that are not guests (a superuser set their flag) or have an OAuth2 identity: left alone. */
   skipped: number
   byCollection: Record<string, number>
   prunedCounters: number
@@ -53,6 +53,20 @@ export function deleteAbandonedGuests(backend: Backend, options: CleanupOptions,
         if (!isGuestRecord(backend, record, options.anonymousField)) {
           passedOver++
           report.skipped++
+          continue
+        }
+        if (backend.externalAuthsOf(record).length > 0) {
+          // Someone signed up with an OAuth2 identity: an account, whatever its flag says (the link
+          // hook converts such guests; this guards against one it missed). Never deleted here.
+          passedOver++
+          report.skipped++
+          backend.log.warn(
+            `${PLUGIN_NAME}: cleanup kept a flagged record that has an OAuth2 identity`,
+            'collection',
+            collectionName,
+            'recordId',
+            record.id,
+          )
           continue
         }
         try {

@@ -60,6 +60,14 @@ export interface AuthRecord {
   newAuthToken(): string
 }
 
+/** One `_externalAuths` row: which provider's identity, and when it was linked. */
+export interface ExternalAuthInfo {
+  provider: string
+  providerId: string
+  /** PocketBase's date format. */
+  created: string
+}
+
 /** One time slot of a counter (see counters.ts). */
 export interface CounterSlot {
   slot: number
@@ -147,6 +155,18 @@ export interface Backend {
     limit: number,
     skip: number,
   ): AuthRecord[]
+  /** The OAuth2 identities (PocketBase's `_externalAuths` rows) linked to the record, oldest first. */
+  externalAuthsOf(record: AuthRecord): ExternalAuthInfo[]
+  /** Links an OAuth2 identity to the record (a new `_externalAuths` row, through PocketBase). */
+  linkExternalAuth(record: AuthRecord, provider: string, providerId: string): void
+  /**
+   * Makes a guest an account with SQL only: its flag cleared and `passwordHash` stored. No save
+   * hooks and no token key rotation, so a token PocketBase issues for the record in the same
+   * request stays valid.
+   */
+  clearGuestQuietly(record: AuthRecord, anonymousField: string, passwordHash: string): void
+  /** True when a relation field of any base or auth collection points at the record. */
+  isReferenced(collection: CollectionInfo, id: string): boolean
   /** Repoints every relation field, in every base and auth collection, from `fromId` to `toId`. */
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number
 

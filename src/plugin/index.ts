@@ -18,6 +18,7 @@ import { type AnonymousContextApi, CONTEXT_FUNCTIONS, defineContextFunctions } f
 import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
 import { isPocketBaseRoute } from './exchange'
 import * as hooks from './hooks'
+import * as oauth2Hooks from './oauth2-hooks'
 import { resolveOptionsCached } from './options-cache'
 import { functionOptions } from './pages-config'
 import { RequestSession } from './request-session'
@@ -153,6 +154,22 @@ export function runCleanupJob() {
  */
 export function handleCleanupRequest(e: core.RequestEvent) {
   return hooks.handleCleanupRequest(anonymousPlugin, e)
+}
+
+/**
+ * PocketBase's auth-with-oauth2 for a guest (see oauth2-hooks.ts).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
+export function handleOAuth2Request(e: core.RecordAuthWithOAuth2RequestEvent) {
+  return oauth2Hooks.handleOAuth2Request(anonymousPlugin, e)
+}
+
+/**
+ * An `_externalAuths` row being created (see oauth2-hooks.ts).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
+export function handleExternalAuthCreate(e: core.RecordEvent) {
+  return oauth2Hooks.handleExternalAuthCreate(anonymousPlugin, e)
 }
 
 /**
