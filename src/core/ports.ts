@@ -17,7 +17,8 @@ export interface CollectionInfo {
   name: string
   type: string
   fields: { getByName(name: string): FieldInfo | null | undefined }
-  authToken: { duration: number }
+  /** `secret`: the collection's token signing secret (server-side only; rotating it ends every session). */
+  authToken: { duration: number; secret: string }
   passwordAuth: { enabled: boolean }
 }
 

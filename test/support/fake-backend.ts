@@ -290,7 +290,7 @@ export class FakeBackend implements Backend {
       type,
       specs,
       fields: { getByName: (field) => infos[specs.findIndex((s) => s.name === field)] ?? null },
-      authToken: { duration: spec.tokenDurationSeconds ?? 604800 },
+      authToken: { duration: spec.tokenDurationSeconds ?? 604800, secret: `auth-secret-of-${id}` },
       passwordAuth: { enabled: spec.passwordAuth ?? true },
       secrets: Object.fromEntries(TOKEN_TYPES.map((t) => [t, `${t}-secret-of-${id}`])) as Record<TokenType, string>,
     }
