@@ -17,7 +17,7 @@ export const ErrorCodes = {
   COLLECTION_NOT_ALLOWED: 'COLLECTION_NOT_ALLOWED',
   /** PocketBase refused to save the guest (a hook, a field rule such as the email's domain list). */
   CREATE_FAILED: 'CREATE_FAILED',
-  /** The plugin's migration has not run (its sign-in log table is missing). */
+  /** The plugin's migrations have not run (its counters table is missing). */
   MIGRATION_MISSING: 'MIGRATION_MISSING',
   /** The plugin options in `+config.js` are invalid. */
   INVALID_OPTIONS: 'INVALID_OPTIONS',

@@ -329,7 +329,7 @@ function originList(): Option<string[]> {
 
 /**
  * A function option. Only checked here: the function itself is read again from +config.js in the
- * JS VM that serves the request (see src/plugin/function-options.ts), never taken from here.
+ * JS VM that serves the request (see src/plugin/plugin-options.ts), never taken from what PocketPages passes.
  */
 function hook<F>(key: string, shape: string): Option<F | null> {
   return {

@@ -14,13 +14,13 @@ import { describeError } from '../core/errors'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
 import { findConfigurationProblems } from '../core/startup-check'
-import { readPluginOptionsFromPagesConfig } from './pages-config'
+import { optionsFromPagesConfig } from './plugin-options'
 
 type OptionsRead = { options: ResolvedOptions | null; error?: undefined } | { options?: undefined; error: unknown }
 
 function readOptions(factory: unknown): OptionsRead {
   try {
-    return { options: readPluginOptionsFromPagesConfig(factory) }
+    return { options: optionsFromPagesConfig(factory) }
   } catch (error) {
     return { error }
   }
@@ -89,7 +89,7 @@ export function checkConfiguration(factory: unknown): void {
 
 /** Runs one cleanup with the options in +config.js and logs the outcome; null when not configured. */
 export function runCleanup(factory: unknown): CleanupReport | null {
-  const options = readPluginOptionsFromPagesConfig(factory)
+  const options = optionsFromPagesConfig(factory)
   if (!options) return null
   const backend = pocketBaseBackend($app as unknown as core.App)
   const report = deleteAbandonedGuests(backend, options, Date.now())

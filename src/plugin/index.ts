@@ -19,8 +19,7 @@ import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
 import { isPocketBaseRoute } from './exchange'
 import * as hooks from './hooks'
 import * as oauth2Hooks from './oauth2-hooks'
-import { resolveOptionsCached } from './options-cache'
-import { functionOptions } from './pages-config'
+import { requestOptions } from './plugin-options'
 import { RequestSession } from './request-session'
 
 /**
@@ -31,7 +30,7 @@ import { RequestSession } from './request-session'
 const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) => {
   let options: ResolvedOptions
   try {
-    options = resolveOptionsCached(extra)
+    options = requestOptions(anonymousPlugin, extra)
   } catch (error) {
     return misconfiguredPlugin(error)
   }
@@ -41,9 +40,7 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
   let session: RequestSession | null = null
   const sessionFor = (request: RequestSession['request']) => {
     if (!session || session.request !== request) {
-      session = new RequestSession(request, options, () =>
-        functionOptions(anonymousPlugin, { onMerge: options.onMerge, beforeGuestSignIn: options.beforeGuestSignIn }),
-      )
+      session = new RequestSession(request, options)
     }
     return session
   }
@@ -72,21 +69,11 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
     onResponse: ({ content, api }) => {
       const current = session && session.request === api.request ? session : null
       if (!current) return false
-      const headers = api.request.event.response.header()
-      // The page may have asked for caching, or set its own Vary: a page that shows a session must
-      // stay out of shared caches, and one that sets the cookie out of every cache.
-      if (current.auth.touchedSession) {
-        const cacheControl = headers.get('Cache-Control')
-        if (current.auth.wroteCookie) {
-          if (!/\bno-store\b/i.test(cacheControl)) headers.set('Cache-Control', 'private, no-store')
-        } else if (!/\b(private|no-store)\b/i.test(cacheControl)) {
-          headers.set('Cache-Control', 'private, no-cache')
-        }
-        if (!headers.values('Vary').some((v) => /(^|,)\s*(cookie|\*)\s*(,|$)/i.test(v))) headers.add('Vary', 'Cookie')
-      }
+      current.session.enforceCacheRule()
       // A page that caught our error and rendered it still answers with the error's status.
       const failure = current.failure
       if (!options.respondWithErrorStatus || !isAnonymousAuthError(failure)) return false
+      const headers = api.request.event.response.header()
       if (headers.get('Location')) return false // the page redirected after all
       if (failure.retryAfterSeconds !== undefined) headers.set('Retry-After', String(failure.retryAfterSeconds))
       api.response.html(failure.status, content)
@@ -178,12 +165,13 @@ export function handleExternalAuthCreate(e: core.RecordEvent) {
  */
 export type AnonymousPluginEntry = { name: typeof PLUGIN_NAME } & AnonymousPluginOptions
 
+export type { AuthData } from '../core/auth-session'
 // Types only: the package's declarations (scripts/build-types.mjs) are generated from these exports.
 export type { AnonymousAuthErrorDetails, ErrorCode } from '../core/errors'
 export type { Attempt, AttemptLimits } from '../core/failed-attempts'
-export type { AttemptThrottle, AuthData } from '../core/guest-auth'
+export type { AttemptThrottle } from '../core/operations/app-throttle'
+export type { UpgradeInput } from '../core/operations/upgrade'
 export type { GuestCheck, GuestCheckContext, MergeContext, MergeHook } from '../core/options'
-export type { UpgradeInput } from '../core/upgrade'
 export type { AnonymousContextApi, AnonymousPluginOptions }
 /** @internal For this repository's benchmark (bench/hooks) only; not part of the API (see benchmark-hooks.ts). */
 export const benchmarkHooks: BenchmarkHooks = makeBenchmarkHooks(anonymousPlugin)

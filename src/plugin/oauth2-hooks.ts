@@ -9,18 +9,18 @@
  */
 import { PLUGIN_NAME } from '../core/constants'
 import { describeError } from '../core/errors'
-import { mergeGuestInto } from '../core/merge'
 import { convertLinkedGuest, planGuestLink, takeProviderEmail } from '../core/oauth2-link'
+import { mergeGuestInto } from '../core/operations/merge'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
 import { pocketBaseCrypto } from '../core/pocketbase/runtime'
 import type { AuthRecord, CollectionInfo } from '../core/ports'
-import { readPluginOptionsFromPagesConfig } from './pages-config'
+import { optionsFromPagesConfig } from './plugin-options'
 
 /** The options, or null when the plugin is not configured or its options are bad (reported at start-up). */
 function optionsOrNull(factory: unknown): ResolvedOptions | null {
   try {
-    return readPluginOptionsFromPagesConfig(factory)
+    return optionsFromPagesConfig(factory)
   } catch {
     return null
   }

@@ -216,10 +216,22 @@ export class FakeDb {
     return new FakeRecord(collection, structuredClone(row), this)
   }
 
-  signToken(record: FakeRecord, type: TokenType, expSeconds?: number): string {
+  signToken(
+    record: FakeRecord,
+    type: TokenType,
+    expSeconds?: number,
+    claimsOverride: Record<string, unknown> = {},
+  ): string {
     const collection = record.collection()
     const exp = expSeconds ?? Math.floor(this.clock.now() / 1000) + collection.authToken.duration
-    const claims = { id: record.id, type, collectionId: collection.id, refreshable: type === 'auth', exp }
+    const claims = {
+      id: record.id,
+      type,
+      collectionId: collection.id,
+      refreshable: type === 'auth',
+      exp,
+      ...claimsOverride,
+    }
     return jwt.sign(claims, record.tokenKey() + collection.secrets[type], { algorithm: 'HS256', noTimestamp: true })
   }
 
@@ -346,8 +358,13 @@ export class FakeBackend implements Backend {
   }
 
   /** A token of any type, signed like PocketBase signs it, optionally with another expiry. */
-  token(record: FakeRecord, type: TokenType = 'auth', expSeconds?: number): string {
-    return this.db.signToken(record, type, expSeconds)
+  token(
+    record: FakeRecord,
+    type: TokenType = 'auth',
+    expSeconds?: number,
+    claimsOverride: Record<string, unknown> = {},
+  ): string {
+    return this.db.signToken(record, type, expSeconds, claimsOverride)
   }
 
   /**

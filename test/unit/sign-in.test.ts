@@ -169,6 +169,10 @@ describe('signIn: tokens it refuses (INVALID_TOKEN, 400)', () => {
     ['garbage', () => ({ token: 'garbage' })],
     ['expired', (w, user) => ({ token: w.backend.token(user, 'auth', w.clock.now() / 1000 - 1) })],
     ['a file token', (w, user) => ({ token: w.backend.token(user, 'file') })],
+    [
+      'an impersonation token (refreshable: false)',
+      (w, user) => ({ token: w.backend.token(user, 'auth', undefined, { refreshable: false }) }),
+    ],
     ['forged', (_, user) => ({ token: jwt.sign(jwt.decode(user.newAuthToken()) as object, 'guess') })],
     [
       'of an unconfigured collection',
@@ -199,7 +203,7 @@ describe('signIn: tokens it refuses (INVALID_TOKEN, 400)', () => {
       () => w.post().auth.signIn({ token }),
       (e: Error) =>
         e.message ===
-          "signIn() needs a valid auth token of a collection in the plugin option 'collections' ([users, members]); this one was refused (not an auth token)." &&
+          "signIn() needs a valid, refreshable auth token of a collection in the plugin option 'collections' ([users, members]); this one was refused (not an auth token)." &&
         !e.message.includes(token),
     )
     assert.throws(() => w.post().auth.signIn({}), /was refused \(malformed cookie\)\.$/)

@@ -2,7 +2,7 @@
 // at the epoch so the next cleanup deletes it); a full account is left as it is.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { endGuest } from '../../src/core/sign-out.ts'
+import { endGuest } from '../../src/core/operations/sign-out.ts'
 import { outcomeOf, World } from '../support/fake-world.ts'
 
 const EPOCH = '1970-01-01 00:00:00.000Z'
