@@ -6,7 +6,7 @@
  *   its creation) is more than `cleanup.retentionDays` old (cleanup.ts). `guestExpiryMs` names that
  *   moment; every page view moves it (keep-alive.ts writes the activity at most once per interval).
  * - A browser keeps a small "guest trace" cookie while it holds a guest session: the collection's id
- *   and the day of the guest's last activity, signed. Nothing in it, nor anything stored on the
+ *   and the day the guest's session cookie was last written (sign-in or keep-alive renewal), signed. Nothing in it, nor anything stored on the
  *   server, says which guest it was: many guests share a collection and a day. Once the guest is
  *   gone (deleted by the cleanup, or its session lapsed), a request that carries a valid trace and
  *   no session is "a browser whose guest expired", and the page can say so once.
@@ -26,7 +26,7 @@ export function guestExpiryMs(lastSeen: string, created: string, retentionDays: 
 
 export interface GuestTrace {
   collectionId: string
-  /** Whole days since the epoch (UTC) of the guest's last activity. */
+  /** Whole days since the epoch (UTC) of the guest's last session cookie (its token's issue). */
   lastSeenDay: number
 }
 
@@ -77,8 +77,9 @@ export function decodeTrace(
 }
 
 /**
- * When a traced guest's data stopped being reachable: the cleanup's deletion, or earlier the end of
- * its session (the cookie lives as long as the token, and nothing else opens a guest).
+ * When a traced guest's data stopped being reachable: the end of its session (the cookie lives as
+ * long as the token, and nothing else opens a guest), or earlier the cleanup's deletion. Day
+ * precision: the trace keeps the day of the token's issue, not its time.
  */
 export function traceExpiredAtMs(trace: GuestTrace, retentionDays: number, tokenLifetimeSeconds: number): number {
   const lastSeen = trace.lastSeenDay * DAY_MS
