@@ -14,7 +14,7 @@
  * the guest takes its email, verified state, password hash (PocketBase's random
  * one, or one the sign-up set) and its empty-on-the-guest text fields (name, username...), stops
  * being a guest, and gets the identity linked. Same guest id, so everything that points at it stays.
- * The token key changes with the email, so the caller issues a new token. Anything else (an older
+ * The token key is rotated (the guest's old tokens end, as on an upgrade); the caller issues a new token. Anything else (an older
  * account, one with data, a failure here) goes the usual way: the guest is merged into the account.
  */
 import { PLUGIN_NAME } from '../constants'
@@ -85,6 +85,8 @@ export function adoptFreshSignUp(ctx: OperationContext, guest: AuthRecord, user:
       tx.setPasswordHash(freshGuest, hash)
       freshGuest.setEmail(account.email)
       freshGuest.setVerified(account.verified)
+      // Every token the guest had ends: the account's session starts with the token issued now.
+      freshGuest.refreshTokenKey()
       tx.save(freshGuest)
       // After the save: PocketBase drops the links of a record that turns verified (0.40).
       tx.linkExternalAuth(freshGuest, link.provider, link.providerId)
