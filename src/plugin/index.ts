@@ -169,6 +169,7 @@ export type { AuthData } from '../core/auth-session'
 // Types only: the package's declarations (scripts/build-types.mjs) are generated from these exports.
 export type { AnonymousAuthErrorDetails, ErrorCode } from '../core/errors'
 export type { Attempt, AttemptLimits } from '../core/failed-attempts'
+export type { ExpiredGuest } from '../core/guest-trail'
 export type { AttemptThrottle } from '../core/operations/app-throttle'
 export type { UpgradeInput } from '../core/operations/upgrade'
 export type { GuestCheck, GuestCheckContext, MergeContext, MergeHook } from '../core/options'
