@@ -79,6 +79,14 @@ describe('one guest per browser, no guests for machines, expiry people can see',
     assert.equal(countGuests(pb) - before, 1, 'more than one guest was created')
   })
 
+  it('control: the same ten without the form key cookie make ten guests (the requests do race)', async () => {
+    const form = await loginForm(pb)
+    const before = countGuests(pb)
+    const responses = await Promise.all(Array.from({ length: 10 }, () => postGuestForm(pb, { nonce: form.nonce })))
+    assert.equal(new Set(responses.map(sessionIdOf)).size, 10, 'ten sessions')
+    assert.equal(countGuests(pb) - before, 10, 'without the pair every submission is a new guest')
+  })
+
   it("the nonce with another browser's secret, or without any, gets a guest of its own", async () => {
     const victim = await loginForm(pb)
     const victimId = sessionIdOf(await postGuestForm(pb, victim))
