@@ -26,6 +26,7 @@ import { passwordRules } from './collection'
 import { isGuestRecord, noPasswordHash } from './guest-identity'
 import type { ResolvedOptions } from './options'
 import type { AuthRecord, Backend, CollectionInfo, Crypto } from './ports'
+import { recordEvent } from './stats'
 
 type LinkOptions = Pick<ResolvedOptions, 'collections' | 'anonymousField' | 'mergeOnSignIn'>
 
@@ -38,12 +39,14 @@ export function convertLinkedGuest(
   link: { collectionRef: string; recordRef: string },
   options: LinkOptions,
   crypto: Crypto,
+  nowMs: number,
 ): boolean {
   const collection = tx.findCollection(link.collectionRef)
   if (!collection || !options.collections.includes(collection.name)) return false
   const record = tx.findRecordById(collection, link.recordRef)
   if (!record || !isGuestRecord(tx, record, options.anonymousField)) return false
   tx.clearGuestQuietly(record, options.anonymousField, noPasswordHash(crypto, passwordRules(collection).cost))
+  recordEvent(tx, 'upgraded-oauth2', nowMs)
   return true
 }
 

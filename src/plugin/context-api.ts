@@ -12,10 +12,12 @@ import { ensureGuest } from '../core/operations/ensure-guest'
 import { expiredGuest, guestExpiresAt } from '../core/operations/guest-expiry'
 import { guestFormFields } from '../core/operations/guest-form-fields'
 import { mergeAnonymousUser } from '../core/operations/merge'
+import { type RequestUpgradeCodeInput, requestUpgradeCode } from '../core/operations/request-upgrade-code'
 import { signIn } from '../core/operations/sign-in'
 import { signInAnonymously } from '../core/operations/sign-in-anonymously'
 import { signOut } from '../core/operations/sign-out'
 import { type UpgradeInput, upgradeAnonymousUser } from '../core/operations/upgrade'
+import { type UpgradeWithCodeInput, upgradeWithCode } from '../core/operations/upgrade-with-code'
 import type { AuthRecord } from '../core/ports'
 
 export interface AnonymousContextApi {
@@ -33,6 +35,10 @@ export interface AnonymousContextApi {
   mergeAnonymousUser(into: AuthRecord): AuthData
   /** A throttle for one of the app's forms: `failedAttempts(name, limits).begin(key)`, then `.succeeded()`. */
   failedAttempts(name: string, limits: AttemptLimits): AttemptThrottle
+  /** Mails a one-time code to `email` for the signed-in guest; nothing changes until it comes back. */
+  requestUpgradeCode(input: { email: string }): { otpId: string }
+  /** The right code saves the guest under that email in place (or signs in to the account that has it, guest merged in). */
+  upgradeWithCode(input: { otpId: string; code: string }): AuthData
   /** The signed-in user, or a new guest (one per browser, however often its form is submitted); null for prefetches and crawlers. */
   ensureGuest(options?: { collection?: string }): AuthData | null
   /** Hidden input(s) for a form that creates a guest: ties duplicate submissions to one guest. */
@@ -52,6 +58,8 @@ export const CONTEXT_FUNCTIONS = [
   'upgradeAnonymousUser',
   'mergeAnonymousUser',
   'failedAttempts',
+  'requestUpgradeCode',
+  'upgradeWithCode',
   'ensureGuest',
   'guestFormFields',
   'guestExpiresAt',
@@ -84,6 +92,8 @@ export function contextApiFor(ctx: OperationContext, onError: (error: unknown) =
       const throttle = failedAttempts(ctx, name, limits)
       return { begin: reporting((key: string) => throttle.begin(key)) }
     }),
+    requestUpgradeCode: reporting((input: RequestUpgradeCodeInput) => requestUpgradeCode(ctx, input)),
+    upgradeWithCode: reporting((input: UpgradeWithCodeInput) => upgradeWithCode(ctx, input)),
     ensureGuest: reporting((options?: { collection?: string }) => ensureGuest(ctx, options ?? {})),
     guestFormFields: reporting(() => guestFormFields(ctx)),
     guestExpiresAt: (record) => guestExpiresAt(ctx, record ?? ctx.session.record),

@@ -144,6 +144,14 @@ export function handleCleanupRequest(e: core.RequestEvent) {
 }
 
 /**
+ * The handler of GET /api/pocketpages-anonymous/stats (superusers only).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
+export function handleStatsRequest(e: core.RequestEvent) {
+  return hooks.handleStatsRequest(anonymousPlugin, e)
+}
+
+/**
  * PocketBase's auth-with-oauth2 for a guest (see oauth2-hooks.ts).
  * @internal the hooks registerHooks() adds call it through require()
  */
@@ -167,12 +175,21 @@ export type AnonymousPluginEntry = { name: typeof PLUGIN_NAME } & AnonymousPlugi
 
 export type { AuthData } from '../core/auth-session'
 // Types only: the package's declarations (scripts/build-types.mjs) are generated from these exports.
+export type { CleanupReport } from '../core/cleanup'
 export type { AnonymousAuthErrorDetails, ErrorCode } from '../core/errors'
 export type { Attempt, AttemptLimits } from '../core/failed-attempts'
 export type { ExpiredGuest } from '../core/guest-trail'
 export type { AttemptThrottle } from '../core/operations/app-throttle'
 export type { UpgradeInput } from '../core/operations/upgrade'
-export type { GuestCheck, GuestCheckContext, MergeContext, MergeHook } from '../core/options'
+export type {
+  GuestCheck,
+  GuestCheckContext,
+  GuestDeleteCheck,
+  GuestDeleteContext,
+  MergeContext,
+  MergeHook,
+} from '../core/options'
+export type { DayFigures, Figures, StatsReport, UpgradePath } from '../core/stats'
 export type { AnonymousContextApi, AnonymousPluginOptions }
 /** @internal For this repository's benchmark (bench/hooks) only; not part of the API (see benchmark-hooks.ts). */
 export const benchmarkHooks: BenchmarkHooks = makeBenchmarkHooks(anonymousPlugin)

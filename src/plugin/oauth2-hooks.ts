@@ -72,7 +72,7 @@ export function handleOAuth2Request(factory: unknown, event: core.RecordAuthWith
   e.isNewRecord = false
   e.next()
   try {
-    mergeGuestInto(backend, guest, plan.into, options.anonymousField, options.onMerge)
+    mergeGuestInto(backend, guest, plan.into, options.anonymousField, options.onMerge, Date.now())
   } catch (error) {
     // The sign-in stands; the guest keeps its data and ends by inactivity.
     backend.log.warn(
@@ -98,5 +98,6 @@ export function handleExternalAuthCreate(factory: unknown, event: core.RecordEve
     { collectionRef: link.getString('collectionRef'), recordRef: link.getString('recordRef') },
     options,
     pocketBaseCrypto,
+    Date.now(),
   )
 }

@@ -9,10 +9,12 @@ import { ensureGuest } from '../../src/core/operations/ensure-guest.ts'
 import { expiredGuest, guestExpiresAt } from '../../src/core/operations/guest-expiry.ts'
 import { guestFormFields } from '../../src/core/operations/guest-form-fields.ts'
 import { mergeAnonymousUser } from '../../src/core/operations/merge.ts'
+import { type RequestUpgradeCodeInput, requestUpgradeCode } from '../../src/core/operations/request-upgrade-code.ts'
 import { signIn } from '../../src/core/operations/sign-in.ts'
 import { signInAnonymously } from '../../src/core/operations/sign-in-anonymously.ts'
 import { signOut } from '../../src/core/operations/sign-out.ts'
 import { type UpgradeInput, upgradeAnonymousUser } from '../../src/core/operations/upgrade.ts'
+import { type UpgradeWithCodeInput, upgradeWithCode } from '../../src/core/operations/upgrade-with-code.ts'
 import type { AuthRecord } from '../../src/core/ports.ts'
 import type { FakeExchange } from './fake-exchange.ts'
 
@@ -61,6 +63,12 @@ export class PageFunctions {
   }
   failedAttempts(name: string, limits: AttemptLimits) {
     return failedAttempts(this.ctx, name, limits)
+  }
+  requestUpgradeCode(input: RequestUpgradeCodeInput) {
+    return requestUpgradeCode(this.ctx, input)
+  }
+  upgradeWithCode(input: UpgradeWithCodeInput) {
+    return upgradeWithCode(this.ctx, input)
   }
   ensureGuest(options: { collection?: string } = {}) {
     return ensureGuest(this.ctx, options)

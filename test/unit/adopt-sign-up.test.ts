@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { isGuestRecord } from '../../src/core/guest-identity.ts'
 import { FRESH_SIGN_UP_SECONDS } from '../../src/core/operations/adopt-sign-up.ts'
+import { readStats } from '../../src/core/stats.ts'
 import type { FakeRecord } from '../support/fake-backend.ts'
 import { World } from '../support/fake-world.ts'
 
@@ -45,6 +46,9 @@ describe('signIn after a fresh OAuth2 sign-up, holding a guest', () => {
       'the identity is linked to the guest id',
     )
     assert.notEqual(result.token, guest.token, 'a new token for the account')
+    const stats = readStats(w.backend, w.options, w.clock.now()).totals
+    assert.equal(stats.upgradedBy.oauth2, 1, 'counted as an OAuth2 upgrade')
+    assert.equal(stats.merged, 0, 'not a merge')
   })
   it('what the guest made stays with it (relations untouched)', () => {
     const w = new World()

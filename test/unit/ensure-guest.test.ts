@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { mayAdopt, NONCE_FIELD, PAIR_TTL_SECONDS, pairEmail } from '../../src/core/first-submit.ts'
+import { readStats } from '../../src/core/stats.ts'
 import { SITE, T0, World } from '../support/fake-world.ts'
 import { parseSetCookie } from '../support/http.ts'
 import { nodeCrypto } from '../support/node-crypto.ts'
@@ -112,6 +113,7 @@ describe('ensureGuest: one guest per browser (the double-submit pair)', () => {
     }
     const counted = w.backend.counterRows().reduce((n, r) => n + (r.bucket.startsWith('signin:') ? r.count : 0), 0)
     assert.equal(counted, 1, `one sign-in must be counted, not ${counted}`)
+    assert.equal(readStats(w.backend, w.options, w.clock.now()).totals.created, 1, 'one guest created in the stats')
   })
   it('the nonce with another browser’s secret, or none: a guest of its own', () => {
     const w = new World()

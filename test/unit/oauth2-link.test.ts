@@ -8,6 +8,7 @@ import { isGuestPasswordHash, isGuestRecord, noPasswordHash } from '../../src/co
 import { convertLinkedGuest, planGuestLink, takeProviderEmail } from '../../src/core/oauth2-link.ts'
 import { resolveOptions } from '../../src/core/options.ts'
 import type { AuthRecord } from '../../src/core/ports.ts'
+import { readStats } from '../../src/core/stats.ts'
 import { authFields } from '../support/fake-backend.ts'
 import { World } from '../support/fake-world.ts'
 import { nodeCrypto } from '../support/node-crypto.ts'
@@ -118,7 +119,7 @@ describe('convertLinkedGuest: inside the transaction that links', () => {
     const guest = w.insertGuest()
     const before = w.backend.row('users', guest.id)!
     const done = w.backend.transaction((tx) =>
-      convertLinkedGuest(tx, { collectionRef: 'pbc_users', recordRef: guest.id }, w.options, nodeCrypto),
+      convertLinkedGuest(tx, { collectionRef: 'pbc_users', recordRef: guest.id }, w.options, nodeCrypto, w.clock.now()),
     )
     assert.equal(done, true, 'a guest should be converted')
     const after = w.backend.row('users', guest.id)!
@@ -126,6 +127,11 @@ describe('convertLinkedGuest: inside the transaction that links', () => {
     assert.ok(!isGuestPasswordHash(String(after.password)), 'the marker must be replaced')
     assert.equal(after.tokenKey, before.tokenKey, "the token key stays (PocketBase's response token)")
     assert.equal(after.email, before.email, 'the email is not this hook’s business')
+    assert.equal(
+      readStats(w.backend, w.options, w.clock.now()).totals.upgradedBy.oauth2,
+      1,
+      'counted as an OAuth2 upgrade',
+    )
     assert.equal(
       isGuestRecord(w.backend, w.backend.findRecordById(w.backend.collection('users'), guest.id), 'anonymous'),
       false,
@@ -136,7 +142,9 @@ describe('convertLinkedGuest: inside the transaction that links', () => {
     const user = w.insertUser()
     const before = w.backend.row('users', user.id)
     const convert = (collectionRef: string, recordRef: string) =>
-      w.backend.transaction((tx) => convertLinkedGuest(tx, { collectionRef, recordRef }, w.options, nodeCrypto))
+      w.backend.transaction((tx) =>
+        convertLinkedGuest(tx, { collectionRef, recordRef }, w.options, nodeCrypto, w.clock.now()),
+      )
     assert.equal(convert('pbc_users', user.id), false, 'a full account is not converted')
     assert.deepEqual(w.backend.row('users', user.id), before, 'a full account must not change')
     assert.equal(convert('pbc_users', 'missing'), false, 'a missing record')

@@ -118,7 +118,11 @@ describe('signIn: merging the guest', () => {
     auth.signIn({ token: user.newAuthToken() })
     assert.equal(w.backend.row('notes', note.id)!.owner, user.id)
     assert.equal(w.backend.row('users', guest.record.id), null)
-    assert.deepEqual(w.backend.trace.slice(before), ['tx:begin', 'save:notes', 'delete:users', 'tx:commit'])
+    assert.deepEqual(
+      w.backend.trace.slice(before),
+      ['tx:begin', 'save:notes', 'delete:users', 'counters.add', 'tx:commit'],
+      'the move, the delete and the stats count (counters.add) share the transaction',
+    )
   })
   it('runs the onMerge hook instead when one is configured', () => {
     const calls: string[] = []

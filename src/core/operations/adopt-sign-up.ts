@@ -23,6 +23,7 @@ import { ErrorCodes, isAnonymousAuthError, sessionEnded } from '../errors'
 import { isGuestRecord } from '../guest-identity'
 import type { AuthRecord, Backend } from '../ports'
 import { fieldSettings } from '../ports'
+import { recordEvent } from '../stats'
 import type { OperationContext } from './context'
 
 /** How recent an OAuth2 sign-up must be to be adopted: the OAuth2 round trip, with room to spare. */
@@ -90,6 +91,7 @@ export function adoptFreshSignUp(ctx: OperationContext, guest: AuthRecord, user:
       tx.save(freshGuest)
       // After the save: PocketBase drops the links of a record that turns verified (0.40).
       tx.linkExternalAuth(freshGuest, link.provider, link.providerId)
+      recordEvent(tx, 'upgraded-oauth2', now)
       return freshGuest
     })
   } catch (error) {

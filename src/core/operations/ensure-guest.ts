@@ -24,6 +24,7 @@ import { createGuestRecord } from '../guests'
 import { machineRequest } from '../machine-request'
 import type { AuthRecord, Backend, CollectionInfo } from '../ports'
 import { countGuestSignIn } from '../sign-in-limit'
+import { recordEvent } from '../stats'
 import { isSafeMethod, type OperationContext } from './context'
 import { missingMigration, runGuestCheck, signInAnonymously } from './sign-in-anonymously'
 
@@ -100,7 +101,9 @@ function findOrCreate(ctx: OperationContext, collection: CollectionInfo, email: 
       }
       countGuestSignIn(tx.counters, keys, network, options.rateLimit, now)
       // A spent pair (too old, signed out, upgraded): a guest of its own, with a random email.
-      return createGuestRecord(tx, collection, options, crypto, now, existing ? undefined : email)
+      const guest = createGuestRecord(tx, collection, options, crypto, now, existing ? undefined : email)
+      recordEvent(tx, 'created', now)
+      return guest
     })
   } catch (error) {
     if (!isAnonymousAuthError(error) && !backend.countersReady()) throw missingMigration()

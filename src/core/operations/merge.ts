@@ -10,7 +10,8 @@
  * account, then the app's `onMerge` hook runs with both records (or, without a hook, every relation
  * field anywhere that points at the guest is repointed to the account: the documented default
  * convention), then the guest is deleted (PocketBase's cascade rules apply to whatever still points
- * at it). If anything fails, the transaction rolls back and nothing changes.
+ * at it), and the merge is counted in the operator's stats (stats.ts). If anything fails, the
+ * transaction rolls back and nothing changes, the count included.
  */
 import type { AuthData } from '../auth-session'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError, sessionEnded } from '../errors'
@@ -18,6 +19,7 @@ import { goErrorMessage } from '../go-errors'
 import { isGuestRecord } from '../guest-identity'
 import type { MergeHook, ResolvedOptions } from '../options'
 import type { AuthRecord, Backend } from '../ports'
+import { recordEvent } from '../stats'
 import type { OperationContext } from './context'
 
 /** Merges the signed-in guest into `into` (an account the app has verified) and signs in as it. */
@@ -31,7 +33,7 @@ export function mergeAnonymousUser(ctx: OperationContext, into: AuthRecord): Aut
     throw new AnonymousAuthError(ErrorCodes.NOT_ANONYMOUS, 'Only a guest can be merged into another account.')
   const problem = mergeTargetProblem(options, guest, into)
   if (problem) throw new AnonymousAuthError(ErrorCodes.INVALID_MERGE_TARGET, problem)
-  mergeGuestInto(backend, guest, into, options.anonymousField, ctx.hooks.onMerge())
+  mergeGuestInto(backend, guest, into, options.anonymousField, ctx.hooks.onMerge(), ctx.now())
   const user = backend.findRecordById(into.collection(), into.id)
   if (!user)
     throw new AnonymousAuthError(ErrorCodes.INVALID_MERGE_TARGET, 'The account to merge into no longer exists.')
@@ -66,6 +68,7 @@ export function mergeGuestInto(
   user: AuthRecord,
   anonymousField: string,
   onMerge: MergeHook | null,
+  nowMs: number,
 ): void {
   const guestCollection = guest.collection()
   const userCollection = user.collection()
@@ -90,6 +93,7 @@ export function mergeGuestInto(
         tx.reassignRelations(guestCollection, guest.id, user.id)
       }
       tx.delete(freshGuest)
+      recordEvent(tx, 'merged', nowMs)
     })
   } catch (error) {
     if (isAnonymousAuthError(error)) throw error

@@ -7,7 +7,8 @@
  * guests; the app's `beforeGuestSignIn` check (a captcha, say) passes.
  * Transaction: the sign-in is counted against the per-network and global limits and the guest is
  * created in the SAME transaction, so a burst across PocketBase's JS VMs never gets one more than
- * the limit, and a refused count rolls back with the insert (sign-in-limit.ts, guests.ts).
+ * the limit, and a refused count rolls back with the insert (sign-in-limit.ts, guests.ts). The
+ * operator's count of created guests (stats.ts) is in it too: a refused sign-in is never counted.
  * Result: PocketBase's own auth token, in the session cookie.
  */
 
@@ -18,6 +19,7 @@ import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../errors'
 import { createGuestRecord } from '../guests'
 import type { AuthRecord, CollectionInfo } from '../ports'
 import { countGuestSignIn } from '../sign-in-limit'
+import { recordEvent } from '../stats'
 import type { OperationContext } from './context'
 
 export function signInAnonymously(
@@ -89,7 +91,9 @@ function createGuestWithinLimits(ctx: OperationContext, collection: CollectionIn
   try {
     return backend.transaction((tx) => {
       countGuestSignIn(tx.counters, keys, network, options.rateLimit, now)
-      return createGuestRecord(tx, collection, options, crypto, now)
+      const guest = createGuestRecord(tx, collection, options, crypto, now)
+      recordEvent(tx, 'created', now)
+      return guest
     })
   } catch (error) {
     if (!isAnonymousAuthError(error) && !backend.countersReady()) throw missingMigration()

@@ -47,7 +47,7 @@ export function signIn(ctx: OperationContext, authData: { token?: unknown } | nu
     // An account an OAuth2 sign-up made a moment ago, still empty: the guest becomes it (same id).
     const adopted = adoptFreshSignUp(ctx, guest, user)
     if (adopted) return session.start(adopted, adopted.newAuthToken())
-    mergeGuestInto(backend, guest, user, options.anonymousField, ctx.hooks.onMerge())
+    mergeGuestInto(backend, guest, user, options.anonymousField, ctx.hooks.onMerge(), ctx.now())
   }
   return session.start(user, read.token)
 }
