@@ -5,8 +5,12 @@
 
 import type { AuthData } from '../core/auth-session'
 import type { AttemptLimits } from '../core/failed-attempts'
+import type { ExpiredGuest } from '../core/guest-trail'
 import { type AttemptThrottle, failedAttempts } from '../core/operations/app-throttle'
 import type { OperationContext } from '../core/operations/context'
+import { ensureGuest } from '../core/operations/ensure-guest'
+import { expiredGuest, guestExpiresAt } from '../core/operations/guest-expiry'
+import { guestFormFields } from '../core/operations/guest-form-fields'
 import { mergeAnonymousUser } from '../core/operations/merge'
 import { type RequestUpgradeCodeInput, requestUpgradeCode } from '../core/operations/request-upgrade-code'
 import { signIn } from '../core/operations/sign-in'
@@ -35,6 +39,14 @@ export interface AnonymousContextApi {
   requestUpgradeCode(input: { email: string }): { otpId: string }
   /** The right code saves the guest under that email in place (or signs in to the account that has it, guest merged in). */
   upgradeWithCode(input: { otpId: string; code: string }): AuthData
+  /** The signed-in user, or a new guest (one per browser, however often its form is submitted); null for prefetches and crawlers. */
+  ensureGuest(options?: { collection?: string }): AuthData | null
+  /** Hidden input(s) for a form that creates a guest: ties duplicate submissions to one guest. */
+  guestFormFields(): string
+  /** When the cleanup deletes this guest (default: the signed-in user) if it stays away; null for a full account. */
+  guestExpiresAt(record?: AuthRecord): Date | null
+  /** `{ expiredAt }` on the first request of a browser whose guest expired; null otherwise. */
+  expiredGuest(): ExpiredGuest | null
 }
 
 /** Names of the context functions, also the ones another plugin must not replace. */
@@ -48,6 +60,10 @@ export const CONTEXT_FUNCTIONS = [
   'failedAttempts',
   'requestUpgradeCode',
   'upgradeWithCode',
+  'ensureGuest',
+  'guestFormFields',
+  'guestExpiresAt',
+  'expiredGuest',
 ] as const satisfies readonly (keyof AnonymousContextApi)[]
 
 /**
@@ -78,6 +94,10 @@ export function contextApiFor(ctx: OperationContext, onError: (error: unknown) =
     }),
     requestUpgradeCode: reporting((input: RequestUpgradeCodeInput) => requestUpgradeCode(ctx, input)),
     upgradeWithCode: reporting((input: UpgradeWithCodeInput) => upgradeWithCode(ctx, input)),
+    ensureGuest: reporting((options?: { collection?: string }) => ensureGuest(ctx, options ?? {})),
+    guestFormFields: reporting(() => guestFormFields(ctx)),
+    guestExpiresAt: (record) => guestExpiresAt(ctx, record ?? ctx.session.record),
+    expiredGuest: () => expiredGuest(ctx),
   }
 }
 

@@ -18,6 +18,7 @@ import { type AnonymousContextApi, CONTEXT_FUNCTIONS, defineContextFunctions } f
 import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
 import { isPocketBaseRoute } from './exchange'
 import * as hooks from './hooks'
+import * as oauth2Hooks from './oauth2-hooks'
 import { requestOptions } from './plugin-options'
 import { RequestSession } from './request-session'
 
@@ -153,6 +154,22 @@ export function handleStatsRequest(e: core.RequestEvent) {
 }
 
 /**
+ * PocketBase's auth-with-oauth2 for a guest (see oauth2-hooks.ts).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
+export function handleOAuth2Request(e: core.RecordAuthWithOAuth2RequestEvent) {
+  return oauth2Hooks.handleOAuth2Request(anonymousPlugin, e)
+}
+
+/**
+ * An `_externalAuths` row being created (see oauth2-hooks.ts).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
+export function handleExternalAuthCreate(e: core.RecordEvent) {
+  return oauth2Hooks.handleExternalAuthCreate(anonymousPlugin, e)
+}
+
+/**
  * The plugin's entry in the `plugins` list of `pb_hooks/pages/+config.js`: its name and options.
  * In a `// @ts-check` +config.js, give it to a variable with a JSDoc `@type` (see the README).
  */
@@ -163,6 +180,7 @@ export type { AuthData } from '../core/auth-session'
 export type { CleanupReport } from '../core/cleanup'
 export type { AnonymousAuthErrorDetails, ErrorCode } from '../core/errors'
 export type { Attempt, AttemptLimits } from '../core/failed-attempts'
+export type { ExpiredGuest } from '../core/guest-trail'
 export type { AttemptThrottle } from '../core/operations/app-throttle'
 export type { UpgradeInput } from '../core/operations/upgrade'
 export type {

@@ -4,7 +4,7 @@
  * What happens here is proven by the end-to-end tests against real PocketBase binaries.
  */
 import { parsePocketBaseDate } from '../dates'
-import type { AuthRecord, Backend, CollectionInfo, FieldInfo, Logger, OneTimeCode } from '../ports'
+import type { AuthRecord, Backend, CollectionInfo, ExternalAuthInfo, FieldInfo, Logger, OneTimeCode } from '../ports'
 import { countersTableExists, SqlCounters } from './sql-counters'
 
 /** A password field's value (PocketBase's PasswordFieldValue): both parts writable. */
@@ -150,6 +150,50 @@ class PocketBaseBackend implements Backend {
     return reassignRelations(this.app, collection.id, fromId, toId)
   }
 
+  externalAuthsOf(record: AuthRecord): ExternalAuthInfo[] {
+    const rows = this.app.findRecordsByFilter(
+      EXTERNAL_AUTHS,
+      'collectionRef = {:collection} && recordRef = {:record}',
+      'created',
+      0,
+      0,
+      { collection: record.collection().id, record: record.id },
+    )
+    const list: ExternalAuthInfo[] = []
+    for (const row of rows) {
+      if (!row) continue
+      list.push({
+        provider: row.getString('provider'),
+        providerId: row.getString('providerId'),
+        created: row.getString('created'),
+      })
+    }
+    return list
+  }
+
+  linkExternalAuth(record: AuthRecord, provider: string, providerId: string): void {
+    const row = new Record(this.app.findCachedCollectionByNameOrId(EXTERNAL_AUTHS))
+    row.set('collectionRef', record.collection().id)
+    row.set('recordRef', record.id)
+    row.set('provider', provider)
+    row.set('providerId', providerId)
+    this.app.save(row)
+  }
+
+  clearGuestQuietly(record: AuthRecord, anonymousField: string, passwordHash: string): void {
+    this.app
+      .nonconcurrentDB()
+      .newQuery(
+        `UPDATE {{${record.collection().name}}} SET [[${anonymousField}]] = 0, [[password]] = {:hash} WHERE [[id]] = {:id}`,
+      )
+      .bind({ hash: passwordHash, id: record.id })
+      .execute()
+  }
+
+  isReferenced(collection: CollectionInfo, id: string): boolean {
+    return isReferenced(this.app, collection.id, id)
+  }
+
   countersReady(): boolean {
     return countersTableExists(this.app)
   }
@@ -273,6 +317,21 @@ function inTransaction<T>(app: core.App, fn: (tx: Backend) => T): T {
     throw error
   }
   return result as T
+}
+
+/** PocketBase's system collection of OAuth2 identities. */
+const EXTERNAL_AUTHS = '_externalAuths'
+
+/** Whether any relation field (base and auth collections) holds `id` of `collectionId`. */
+function isReferenced(app: core.App, collectionId: string, id: string): boolean {
+  for (const collection of app.findAllCollections('base', 'auth')) {
+    if (!collection) continue
+    for (const field of collection.fields as unknown as RelationField[]) {
+      if (field?.type() !== 'relation' || field.collectionId !== collectionId) continue
+      if (findReferencing(app, collection.name, field, id).some((r) => !!r)) return true
+    }
+  }
+  return false
 }
 
 /** Repoints every relation to `fromId` (in `collectionId`) at `toId`. Returns how many records changed. */
