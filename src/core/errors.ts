@@ -1,4 +1,4 @@
-/**
+/*
  * Every error the plugin throws is an AnonymousAuthError with a stable `code` (match on it, never
  * on the message), an HTTP `status` a page can answer with, and a message that says what to fix.
  * Messages never contain a token, a password or a cookie value.
@@ -17,7 +17,7 @@ export const ErrorCodes = {
   COLLECTION_NOT_ALLOWED: 'COLLECTION_NOT_ALLOWED',
   /** PocketBase refused to save the guest (a hook, a field rule such as the email's domain list). */
   CREATE_FAILED: 'CREATE_FAILED',
-  /** The plugin's migration has not run (its sign-in log table is missing). */
+  /** The plugin's migrations have not run (their counters table is missing). */
   MIGRATION_MISSING: 'MIGRATION_MISSING',
   /** The plugin options in `+config.js` are invalid. */
   INVALID_OPTIONS: 'INVALID_OPTIONS',

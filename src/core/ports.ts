@@ -151,7 +151,7 @@ export interface Backend {
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number
 
   readonly counters: CounterStore
-  /** True when the plugin's counters table exists (i.e. its migration ran). */
+  /** True when the plugin's counters table exists (i.e. its migrations ran). */
   countersReady(): boolean
   sendVerificationEmail(record: AuthRecord): void
   /** Blocks this JS VM for `ms` (goja's `sleep`): the cleanup's pause between batches. */

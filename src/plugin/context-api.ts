@@ -1,18 +1,27 @@
 /**
  * The functions the plugin adds to every page's context (`api`), so `<script server>` blocks can
  * call them as bare names.
+ *
+ * Their types are the public ones (the package's declarations print them): records are
+ * PocketBase's `core.Record`, which the core sees through its narrower AuthRecord port.
  */
 
 import type { AttemptLimits } from '../core/failed-attempts'
-import type { AttemptThrottle, AuthData, GuestAuth } from '../core/guest-auth'
+import type { AttemptThrottle, GuestAuth } from '../core/guest-auth'
 import type { AuthRecord } from '../core/ports'
 import type { UpgradeInput } from '../core/upgrade'
+
+/** A session the plugin started: its token (also in the cookie) and its record. */
+export interface AuthData {
+  token: string
+  record: core.Record
+}
 
 export interface AnonymousContextApi {
   /** Creates a guest, sets the session cookie and signs this request in. */
   signInAnonymously(options?: { collection?: string }): AuthData
   /** True when `record` (default: the signed-in user) is a guest. */
-  isAnonymous(record?: AuthRecord): boolean
+  isAnonymous(record?: core.Record): boolean
   /** Signs in to an existing account with a token the app obtained; a guest session is merged into it. */
   signIn(authData: { token: string; record?: unknown }): AuthData
   /** Clears the cookie; this request is signed out. A guest is ended for good. */
@@ -20,7 +29,7 @@ export interface AnonymousContextApi {
   /** Turns the signed-in guest into a full account with the same id. */
   upgradeAnonymousUser(input: UpgradeInput): AuthData
   /** Moves the signed-in guest's data into `into` (via `onMerge` or the default), deletes the guest, signs in as `into`. */
-  mergeAnonymousUser(into: AuthRecord): AuthData
+  mergeAnonymousUser(into: core.Record): AuthData
   /** A throttle for one of the app's forms: `failedAttempts(name, limits).begin(key)`, then `.succeeded()`. */
   failedAttempts(name: string, limits: AttemptLimits): AttemptThrottle
 }
@@ -52,17 +61,24 @@ export function contextApiFor(auth: GuestAuth, onError: (error: unknown) => void
       }
     }
   return {
-    signInAnonymously: reporting((options?: { collection?: string }) => auth.signInAnonymously(options ?? {})),
+    signInAnonymously: reporting((options?: { collection?: string }) =>
+      published(auth.signInAnonymously(options ?? {})),
+    ),
     isAnonymous: (record) => auth.isAnonymous(record ?? auth.currentRecord),
-    signIn: reporting((authData: { token: string }) => auth.signIn(authData)),
+    signIn: reporting((authData: { token: string }) => published(auth.signIn(authData))),
     signOut: reporting(() => auth.signOut()),
-    upgradeAnonymousUser: reporting((input: UpgradeInput) => auth.upgradeAnonymousUser(input)),
-    mergeAnonymousUser: reporting((into: AuthRecord) => auth.mergeAnonymousUser(into)),
+    upgradeAnonymousUser: reporting((input: UpgradeInput) => published(auth.upgradeAnonymousUser(input))),
+    mergeAnonymousUser: reporting((into: core.Record) => published(auth.mergeAnonymousUser(into))),
     failedAttempts: reporting((name: string, limits: AttemptLimits) => {
       const throttle = auth.failedAttempts(name, limits)
       return { begin: reporting((key: string) => throttle.begin(key)) }
     }),
   }
+}
+
+/** The core's session for the page: its record is the `core.Record` the PocketBase backend gave it. */
+function published(session: { token: string; record: AuthRecord }): AuthData {
+  return session as unknown as AuthData
 }
 
 /**
