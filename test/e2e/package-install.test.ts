@@ -282,7 +282,7 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
     })
     const json = packed.stdout.slice(packed.stdout.search(/^\[/m))
     const [report] = JSON.parse(json) as { filename: string; files: { path: string }[] }[]
-    assert.ok(report)
+    assert.ok(report, `npm pack --json gave no report: ${json.slice(0, 200)}`)
     packedFiles = report.files.map((f) => f.path).sort()
     tarball = path.join(work, report.filename)
 
@@ -295,7 +295,7 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
       .readdirSync(path.join(repoRoot, 'pb_migrations'))
       .filter((f) => PLUGIN_MIGRATION.test(f))
       .map((f) => `pb_migrations/${f}`)
-    assert.ok(migrations.length >= 2)
+    assert.ok(migrations.length >= 2, `the repository has both plugin migrations: ${migrations.join(', ')}`)
     const expected = [
       'LICENSE',
       'README.md',
@@ -357,7 +357,7 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
       assert.equal(show(problems.filter((p) => !bad.includes(p.file))), '', 'no error outside the two bad files')
       for (const file of bad) {
         const expected = expectedErrors(inApp(file))
-        assert.ok(expected.length >= 5)
+        assert.ok(expected.length >= 5, `${file}: its // error markers were lost (${expected.length})`)
         const found = problems.filter((p) => p.file === file)
         for (const e of expected) {
           const match = found.find((p) => p.line === e.line && p.code === e.code && p.message.includes(e.text))
