@@ -6,6 +6,7 @@
  * agree) and its README row (a unit test compares them).
  * Unknown keys are an error: a misspelt option silently doing nothing is worse.
  */
+import { PLUGIN_NAME } from './constants'
 import { isValidCookieName } from './cookie'
 import { AnonymousAuthError, ErrorCodes } from './errors'
 import type { AnonymousPluginOptions, GuestCheck, MergeHook } from './options-types'
@@ -158,10 +159,7 @@ function isOption(entry: Option<unknown> | Table): entry is Option<unknown> {
 }
 
 function fail(message: string): never {
-  throw new AnonymousAuthError(
-    ErrorCodes.INVALID_OPTIONS,
-    `pocketpages-plugin-anonymous: invalid option in +config.js: ${message}`,
-  )
+  throw new AnonymousAuthError(ErrorCodes.INVALID_OPTIONS, `${PLUGIN_NAME}: invalid option in +config.js: ${message}`)
 }
 
 // --- option kinds -------------------------------------------------------------------------------
