@@ -14,7 +14,7 @@ import { SqlCounters } from '../src/core/pocketbase/sql-counters'
 import type { AuthRecord } from '../src/core/ports'
 import { sessionCookie } from '../src/core/session-cookie'
 import { countGuestSignIn } from '../src/core/sign-in-limit'
-import { readPluginOptionsFromPagesConfig } from '../src/plugin/pages-config'
+import { optionsFromPagesConfig } from '../src/plugin/plugin-options'
 
 export interface BenchmarkHooks {
   /** The plugin's options as +config.js gives them (null when it does not list the plugin). */
@@ -37,7 +37,7 @@ export interface BenchmarkHooks {
 /** `factory`: the plugin's default export, by which +config.js may name the plugin. */
 export function benchmarkHooks(factory: unknown): BenchmarkHooks {
   return {
-    options: () => readPluginOptionsFromPagesConfig(factory),
+    options: () => optionsFromPagesConfig(factory),
     createGuest: (app, options, nowMs) => {
       const backend = pocketBaseBackend(app)
       const collection = backend.findCollection(options.collection)

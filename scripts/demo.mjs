@@ -1,11 +1,13 @@
 // @ts-check
 // Local demo (`npm start` runs it after the build): the newest supported PocketBase with this
 // repo's pb_hooks and pb_migrations, data in pb_data/ (gitignored), in the foreground.
-// Env: PORT (default 8090).
+// Env: PORT (default 8090); DEMO_MAIL=off to leave PocketBase's mail settings alone (by default,
+// unless pb_data has a real SMTP server, mails go to a local catcher that prints them here).
 
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import { startMailCatcher, useMailCatcher } from './demo-mail.mjs'
 import { ensurePocketBase, newestVersion, repoRoot } from './pocketbase.mjs'
 
 // Fixed, public credentials: this is a local demo bound to 127.0.0.1, never a deployment.
@@ -75,8 +77,26 @@ async function main() {
   })
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)))
   // Printed once the server answers, so it is the last line a person sees after the banner.
-  if (await waitForHealth(base, 30_000)) console.log(`\nDemo: ${base}/login\n`)
-  else console.log(`Demo: ${base}/login (PocketBase is not answering yet; see its output above)`)
+  if (await waitForHealth(base, 30_000)) {
+    if (process.env.DEMO_MAIL !== 'off') await catchMail(base)
+    console.log(`\nDemo: ${base}/login\n`)
+  } else console.log(`Demo: ${base}/login (PocketBase is not answering yet; see its output above)`)
+}
+
+/**
+ * "Email me a code" needs a mail server: without one configured, the demo's mails (the codes) are
+ * printed here instead.
+ * @param {string} base
+ */
+async function catchMail(base) {
+  try {
+    const catcher = await startMailCatcher((text) => console.log(text))
+    if (await useMailCatcher(base, DEMO_SUPERUSER, catcher.port)) {
+      console.log(`Mail: no SMTP server configured, so mails (the upgrade codes) are printed here.`)
+    } else catcher.close()
+  } catch (err) {
+    console.log(`Mail: could not set up the local mail catcher (${err instanceof Error ? err.message : err})`)
+  }
 }
 
 /** @param {string} base @param {number} timeoutMs @returns {Promise<boolean>} */

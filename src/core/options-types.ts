@@ -25,9 +25,18 @@ export interface GuestCheckContext {
   app: core.App
 }
 
+export interface GuestDeleteContext {
+  /** The abandoned guest the cleanup is about to delete. */
+  guest: core.Record
+  /** The app (no transaction is open: each deletion is its own). */
+  app: core.App
+}
+
 export type MergeHook = (context: MergeContext) => void
 /** Return `true` to let the guest sign-in through; anything else refuses it with HUMAN_CHECK_FAILED. */
 export type GuestCheck = (context: GuestCheckContext) => boolean
+/** Return `false` to keep the guest (this run; the next run asks again); anything else lets the cleanup delete it. */
+export type GuestDeleteCheck = (context: GuestDeleteContext) => boolean
 
 /** The plugin's options, given in its entry in `+config.js`. Every option is optional. */
 export interface AnonymousPluginOptions {
@@ -163,6 +172,44 @@ export interface AnonymousPluginOptions {
      */
     failureWindowSeconds?: number
   }
+  upgradeCode?: {
+    /**
+     * Code mails per guest per send window (`requestUpgradeCode`).
+     * @default 3
+     */
+    sendsPerGuest?: number
+    /**
+     * Code mails per client network per send window.
+     * @default 10
+     */
+    sendsPerNetwork?: number
+    /**
+     * Code mails to one address per send window, whoever asks (counted under a keyed hash of it).
+     * @default 3
+     */
+    sendsPerAddress?: number
+    /**
+     * The send window, in seconds.
+     * @default 3600
+     */
+    sendWindowSeconds?: number
+    /**
+     * Wrong codes allowed per code (then 429; the code expires before the window ends).
+     * @default 5
+     */
+    failuresPerCode?: number
+    /**
+     * Wrong codes allowed per client network per `upgrade.failureWindowSeconds`.
+     * @default 30
+     */
+    failuresPerNetwork?: number
+    /**
+     * A code to an address that has an account signs in to it (the guest merged in). Off: such an
+     * address is refused with EMAIL_TAKEN, and emailed codes never sign in to existing accounts.
+     * @default true
+     */
+    signInToExisting?: boolean
+  }
   /**
    * When a browser holding a guest session signs in to an account, merge the guest into it.
    * @default true
@@ -175,6 +222,11 @@ export interface AnonymousPluginOptions {
   onMerge?: MergeHook | null
   /** `({ request, clientIp, app }) => boolean`, run before a guest is created: return true to allow (e.g. a captcha check). */
   beforeGuestSignIn?: GuestCheck | null
+  /**
+   * `({ guest, app }) => boolean`, run by the cleanup (dry runs too) before each abandoned guest is
+   * deleted: return false to keep it (e.g. others voted on its poll). A throw keeps it and is logged.
+   */
+  beforeGuestDelete?: GuestDeleteCheck | null
   /**
    * Answer with a caught plugin error's HTTP status (429, 403, 409, 400, ...) instead of 200.
    * @default true

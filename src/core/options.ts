@@ -9,12 +9,14 @@
 import { PLUGIN_NAME } from './constants'
 import { isValidCookieName } from './cookie'
 import { AnonymousAuthError, ErrorCodes } from './errors'
-import type { AnonymousPluginOptions, GuestCheck, MergeHook } from './options-types'
+import type { AnonymousPluginOptions, GuestCheck, GuestDeleteCheck, MergeHook } from './options-types'
 
 export type {
   AnonymousPluginOptions,
   GuestCheck,
   GuestCheckContext,
+  GuestDeleteCheck,
+  GuestDeleteContext,
   MergeContext,
   MergeHook,
 } from './options-types'
@@ -73,9 +75,19 @@ export const OPTIONS = {
     failuresPerNetwork: integer(30, 1),
     failureWindowSeconds: integer(900, 1),
   },
+  upgradeCode: {
+    sendsPerGuest: integer(3, 1),
+    sendsPerNetwork: integer(10, 1),
+    sendsPerAddress: integer(3, 1),
+    sendWindowSeconds: integer(3600, 1),
+    failuresPerCode: integer(5, 1),
+    failuresPerNetwork: integer(30, 1),
+    signInToExisting: bool(true),
+  },
   mergeOnSignIn: bool(true),
   onMerge: hook<MergeHook>('onMerge', '({ guest, user, app }) => void'),
   beforeGuestSignIn: hook<GuestCheck>('beforeGuestSignIn', '({ request, clientIp, app }) => boolean'),
+  beforeGuestDelete: hook<GuestDeleteCheck>('beforeGuestDelete', '({ guest, app }) => boolean'),
   respondWithErrorStatus: bool(true),
   cleanup: {
     enabled: bool(true),
@@ -291,7 +303,7 @@ function originList(): Option<string[]> {
 
 /**
  * A function option. Only checked here: the function itself is read again from +config.js in the
- * JS VM that serves the request (functionOptions in src/plugin/pages-config.ts), never taken from here.
+ * JS VM that serves the request (see src/plugin/plugin-options.ts), never taken from what PocketPages passes.
  */
 function hook<F>(key: string, shape: string): Option<F | null> {
   return {

@@ -1,15 +1,22 @@
 /**
  * The functions the plugin adds to every page's context (`api`), so `<script server>` blocks can
- * call them as bare names.
+ * call them as bare names. Each is one operation of src/core/operations, on this request's context.
  *
  * Their types are the public ones (the package's declarations print them): records are
  * PocketBase's `core.Record`, which the core sees through its narrower AuthRecord port.
  */
 
 import type { AttemptLimits } from '../core/failed-attempts'
-import type { AttemptThrottle, GuestAuth } from '../core/guest-auth'
+import { type AttemptThrottle, failedAttempts } from '../core/operations/app-throttle'
+import type { OperationContext } from '../core/operations/context'
+import { mergeAnonymousUser } from '../core/operations/merge'
+import { type RequestUpgradeCodeInput, requestUpgradeCode } from '../core/operations/request-upgrade-code'
+import { signIn } from '../core/operations/sign-in'
+import { signInAnonymously } from '../core/operations/sign-in-anonymously'
+import { signOut } from '../core/operations/sign-out'
+import { type UpgradeInput, upgradeAnonymousUser } from '../core/operations/upgrade'
+import { type UpgradeWithCodeInput, upgradeWithCode } from '../core/operations/upgrade-with-code'
 import type { AuthRecord } from '../core/ports'
-import type { UpgradeInput } from '../core/upgrade'
 
 /** A session the plugin started: its token (also in the cookie) and its record. */
 export interface AuthData {
@@ -32,6 +39,10 @@ export interface AnonymousContextApi {
   mergeAnonymousUser(into: core.Record): AuthData
   /** A throttle for one of the app's forms: `failedAttempts(name, limits).begin(key)`, then `.succeeded()`. */
   failedAttempts(name: string, limits: AttemptLimits): AttemptThrottle
+  /** Mails a one-time code to `email` for the signed-in guest; nothing changes until it comes back. */
+  requestUpgradeCode(input: { email: string }): { otpId: string }
+  /** The right code saves the guest under that email in place (or signs in to the account that has it, guest merged in). */
+  upgradeWithCode(input: { otpId: string; code: string }): AuthData
 }
 
 /** Names of the context functions, also the ones another plugin must not replace. */
@@ -43,13 +54,15 @@ export const CONTEXT_FUNCTIONS = [
   'upgradeAnonymousUser',
   'mergeAnonymousUser',
   'failedAttempts',
+  'requestUpgradeCode',
+  'upgradeWithCode',
 ] as const satisfies readonly (keyof AnonymousContextApi)[]
 
 /**
  * `onError` sees every error thrown to the page (the adapter keeps the last one to answer with
  * its HTTP status if the page catches it and renders anyway).
  */
-export function contextApiFor(auth: GuestAuth, onError: (error: unknown) => void): AnonymousContextApi {
+export function contextApiFor(ctx: OperationContext, onError: (error: unknown) => void): AnonymousContextApi {
   const reporting =
     <A extends unknown[], R>(fn: (...args: A) => R) =>
     (...args: A): R => {
@@ -62,17 +75,19 @@ export function contextApiFor(auth: GuestAuth, onError: (error: unknown) => void
     }
   return {
     signInAnonymously: reporting((options?: { collection?: string }) =>
-      published(auth.signInAnonymously(options ?? {})),
+      published(signInAnonymously(ctx, options ?? {})),
     ),
-    isAnonymous: (record) => auth.isAnonymous(record ?? auth.currentRecord),
-    signIn: reporting((authData: { token: string }) => published(auth.signIn(authData))),
-    signOut: reporting(() => auth.signOut()),
-    upgradeAnonymousUser: reporting((input: UpgradeInput) => published(auth.upgradeAnonymousUser(input))),
-    mergeAnonymousUser: reporting((into: core.Record) => published(auth.mergeAnonymousUser(into))),
+    isAnonymous: (record) => ctx.session.isAnonymous(record ?? ctx.session.record),
+    signIn: reporting((authData: { token: string }) => published(signIn(ctx, authData))),
+    signOut: reporting(() => signOut(ctx)),
+    upgradeAnonymousUser: reporting((input: UpgradeInput) => published(upgradeAnonymousUser(ctx, input))),
+    mergeAnonymousUser: reporting((into: core.Record) => published(mergeAnonymousUser(ctx, into))),
     failedAttempts: reporting((name: string, limits: AttemptLimits) => {
-      const throttle = auth.failedAttempts(name, limits)
+      const throttle = failedAttempts(ctx, name, limits)
       return { begin: reporting((key: string) => throttle.begin(key)) }
     }),
+    requestUpgradeCode: reporting((input: RequestUpgradeCodeInput) => requestUpgradeCode(ctx, input)),
+    upgradeWithCode: reporting((input: UpgradeWithCodeInput) => published(upgradeWithCode(ctx, input))),
   }
 }
 

@@ -1,7 +1,10 @@
 // A person's whole path through the demo in a real Chromium, with both sign-in plugins configured
 // as the demo ships them: continue as a guest, add a note, save the account, sign out, sign back
 // in with the password, sign out, continue as a guest again, add a second note, sign in to the
-// existing account with the password (the guest is merged into it), and see both notes.
+// existing account with the password (the guest is merged into it), and see both notes. Then
+// the passwordless way: a new guest saves itself with a code mailed to a new address (read from a
+// local SMTP sink), and another guest's code to the first address signs in to that account with
+// the guest's note moved along.
 // Chromium: Debian's package (/usr/bin/chromium, env CHROMIUM_PATH overrides). Outside CI a
 // machine without it skips this file; in CI (CI=true) a missing browser is a failure.
 // Screenshot of the last page: test-results/guest-journey.png (also written when a step fails).
@@ -13,6 +16,7 @@ import { after, before, describe, test } from 'node:test'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { repoRoot } from '../../scripts/pocketbase.mjs'
 import { type PocketBaseServer, startPocketBase } from '../support/pocketbase.ts'
+import { type SmtpSink, startSmtpSink, useSmtpSink } from '../support/smtp-sink.ts'
 
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const CHROMIUM_ARGS = [
@@ -29,6 +33,7 @@ const CHROMIUM_ARGS = [
 const SCREENSHOT = path.join(repoRoot, 'test-results', 'guest-journey.png')
 const EMAIL = `journey-${Date.now().toString(36)}@example.org`
 const PASSWORD = 'journey-password-123'
+const CODE_EMAIL = `journey-code-${Date.now().toString(36)}@example.org`
 
 const skip = !fs.existsSync(CHROMIUM_PATH) && process.env.CI !== 'true' ? `no Chromium at ${CHROMIUM_PATH}` : false
 
@@ -37,13 +42,16 @@ describe('a guest in Chromium, beside password sign-in', { skip }, () => {
   let browser: Browser | undefined
   let context: BrowserContext | undefined
   let page: Page
+  let sink: SmtpSink | undefined
 
   before(async () => {
+    sink = await startSmtpSink()
     // launch() gives every browser a fresh temp user-data-dir (removed on close).
     ;[pb, browser] = await Promise.all([
       startPocketBase(),
       chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true }),
     ])
+    await useSmtpSink(pb, sink.port)
     context = await browser.newContext({ baseURL: pb.url })
     page = await context.newPage()
   })
@@ -57,6 +65,7 @@ describe('a guest in Chromium, beside password sign-in', { skip }, () => {
     await context?.close()
     await browser?.close()
     await pb?.stop()
+    await sink?.close()
   })
 
   const text = async (selector: string): Promise<string> =>
@@ -88,6 +97,24 @@ describe('a guest in Chromium, beside password sign-in', { skip }, () => {
     await form.getByLabel('Email').fill(EMAIL)
     await form.getByLabel('Password').fill(PASSWORD)
     await submitHome(form.getByRole('button', { name: button, exact: true }))
+  }
+  /** Asks for a code on the home page, types the one from the mail, and lands on /. */
+  const saveWithCode = async (email: string) => {
+    const index = sink!.mailsTo(email).length
+    const request = page.locator('form#code-request-form')
+    await request.getByLabel('Email').fill(email)
+    await Promise.all([
+      page.waitForEvent('framenavigated', { timeout: 15_000 }),
+      request.getByRole('button', { name: 'Email me a code' }).click(),
+    ])
+    await page.waitForLoadState('load')
+    assert.equal(await text('#code-email'), email, `the page says where the code went: ${await page.content()}`)
+    const mail = await sink!.waitFor(email, { index })
+    const code = /\b\d{8,}\b/.exec(mail.text)?.[0]
+    assert.ok(code, `no code in the mail: ${mail.text.slice(0, 300)}`)
+    const form = page.locator('form#code-form')
+    await form.getByLabel('Code').fill(code)
+    await submitHome(form.getByRole('button', { name: 'Save account' }))
   }
   const signOut = async () => {
     await submitHome(page.getByRole('button', { name: 'Sign out' }))
@@ -154,6 +181,35 @@ describe('a guest in Chromium, beside password sign-in', { skip }, () => {
         assert.equal(await text('dd#user-id'), guestId)
         assert.equal(await text('dd#user-anonymous'), 'no')
         assert.deepEqual(await notes(), ['second note, made as another guest', 'first note, made as a guest'])
+      },
+    ],
+    ['sign out before the code journey', signOut],
+    [
+      'a new guest saves itself with an emailed code: same id, the address, no longer a guest',
+      async () => {
+        const codeGuest = await signInAsGuest()
+        await addNote('a note of the code guest')
+        await saveWithCode(CODE_EMAIL)
+        assert.equal(await text('dd#user-id'), codeGuest)
+        assert.equal(await text('dd#user-email'), CODE_EMAIL)
+        assert.equal(await text('dd#user-anonymous'), 'no')
+        assert.deepEqual(await notes(), ['a note of the code guest'])
+      },
+    ],
+    ['sign out of the code account', signOut],
+    [
+      "another guest's code to the first address signs in to that account; the guest's note moves",
+      async () => {
+        await signInAsGuest()
+        await addNote('third note, made as a third guest')
+        await saveWithCode(EMAIL)
+        assert.equal(await text('dd#user-id'), guestId)
+        assert.equal(await text('dd#user-anonymous'), 'no')
+        assert.deepEqual(await notes(), [
+          'third note, made as a third guest',
+          'second note, made as another guest',
+          'first note, made as a guest',
+        ])
       },
     ],
   ]
