@@ -81,8 +81,10 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
 }
 
 /**
- * The plugin when +config.js gives it bad options: every page answers 500 naming the option to fix
- * (logged too), and its functions throw the same error. Better loud than a silent downgrade.
+ * The plugin when +config.js gives it bad options (logged once, and at start-up): a page that
+ * renders answers 500 with a page naming the problem; a page that calls a plugin function gets the
+ * error thrown, so PocketPages' own 500 (with the message only under its `debug`). Better loud than
+ * a silent downgrade.
  */
 let misconfigurationLogged = false
 
