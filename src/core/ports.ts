@@ -196,7 +196,7 @@ export interface Backend {
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number
 
   readonly counters: CounterStore
-  /** True when the plugin's counters table exists (i.e. its migration ran). */
+  /** True when the plugin's counters table exists (i.e. its migrations ran). */
   countersReady(): boolean
   sendVerificationEmail(record: AuthRecord): void
 

@@ -13,7 +13,6 @@ import { PLUGIN_NAME } from '../core/constants'
 import { AnonymousAuthError, describeError, ErrorCodes, isAnonymousAuthError } from '../core/errors'
 import type { AnonymousPluginOptions, ResolvedOptions } from '../core/options'
 import type { Plugin, PluginFactory } from '../pocketpages/types'
-import { type BenchmarkHooks, benchmarkHooks as makeBenchmarkHooks } from './benchmark-hooks'
 import { type AnonymousContextApi, CONTEXT_FUNCTIONS, defineContextFunctions } from './context-api'
 import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
 import { isPocketBaseRoute } from './exchange'
@@ -175,8 +174,7 @@ export function handleExternalAuthCreate(e: core.RecordEvent) {
  */
 export type AnonymousPluginEntry = { name: typeof PLUGIN_NAME } & AnonymousPluginOptions
 
-export type { AuthData } from '../core/auth-session'
-// Types only: the package's declarations (scripts/build-types.mjs) are generated from these exports.
+// Types only: the package's declarations (scripts/build.mjs, rolldown-plugin-dts) are bundled from these exports.
 export type { CleanupReport } from '../core/cleanup'
 export type { AnonymousAuthErrorDetails, ErrorCode } from '../core/errors'
 export type { Attempt, AttemptLimits } from '../core/failed-attempts'
@@ -192,9 +190,8 @@ export type {
   MergeHook,
 } from '../core/options'
 export type { DayFigures, Figures, StatsReport, UpgradePath } from '../core/stats'
+export type { AuthData } from './context-api'
 export type { AnonymousContextApi, AnonymousPluginOptions }
-/** @internal For this repository's benchmark (bench/hooks) only; not part of the API (see benchmark-hooks.ts). */
-export const benchmarkHooks: BenchmarkHooks = makeBenchmarkHooks(anonymousPlugin)
 
 export { AnonymousAuthError, ErrorCodes, isAnonymousAuthError }
 export default anonymousPlugin

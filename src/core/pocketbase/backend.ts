@@ -5,6 +5,7 @@
  */
 import { parsePocketBaseDate } from '../dates'
 import type { AuthRecord, Backend, CollectionInfo, ExternalAuthInfo, FieldInfo, Logger, OneTimeCode } from '../ports'
+import { referencingWhere, repointedIds, staleGuestsWhere } from './queries'
 import { countersTableExists, SqlCounters } from './sql-counters'
 
 /** A password field's value (PocketBase's PasswordFieldValue): both parts writable. */
@@ -127,13 +128,15 @@ class PocketBaseBackend implements Backend {
     limit: number,
     skip: number,
   ): AuthRecord[] {
-    const byLastSeen = `(${fields.lastSeen} != '' && ${fields.lastSeen} < {:cutoff})`
-    // Guests from before `lastSeen` existed fall back to `created`, where the collection has it
-    // (auth collections made through the API since 0.23 may not).
-    const hasCreated = !!collection.fields.getByName('created')
-    const stale = hasCreated ? `(${byLastSeen} || (${fields.lastSeen} = '' && created < {:cutoff}))` : byLastSeen
-    const filter = `${fields.anonymous} = true && ${stale}`
-    const records = this.app.findRecordsByFilter(collection.id, filter, fields.lastSeen, limit, skip, { cutoff })
+    const where = staleGuestsWhere(fields, !!collection.fields.getByName('created'))
+    const records = arrayOf(new Record())
+    this.app
+      .recordQuery(collection.id)
+      .andWhere($dbx.exp(where, { cutoff }))
+      .orderBy(`${fields.lastSeen} ASC`)
+      .limit(limit)
+      .offset(skip)
+      .all(records)
     return records.filter((record): record is core.Record => !!record)
   }
 
@@ -344,11 +347,7 @@ function reassignRelations(app: core.App, collectionId: string, fromId: string, 
       for (const record of findReferencing(app, collection.name, field, fromId)) {
         if (!record) continue
         if (field.maxSelect > 1) {
-          const ids = record.getStringSlice(field.name).map((id) => (id === fromId ? toId : id))
-          record.set(
-            field.name,
-            ids.filter((id, i) => ids.indexOf(id) === i),
-          )
+          record.set(field.name, repointedIds(record.getStringSlice(field.name), fromId, toId))
         } else {
           record.set(field.name, toId)
         }
@@ -366,16 +365,5 @@ function findReferencing(
   field: RelationField,
   id: string,
 ): (core.Record | undefined)[] {
-  if (field.maxSelect > 1) {
-    // Multiple relations are stored as a JSON array of ids.
-    const name = field.name
-    return app.findAllRecords(
-      collectionName,
-      $dbx.exp(
-        `EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid([[${name}]]) THEN [[${name}]] ELSE '[]' END) WHERE json_each.value = {:id})`,
-        { id },
-      ),
-    )
-  }
-  return app.findAllRecords(collectionName, $dbx.hashExp({ [field.name]: id }))
+  return app.findAllRecords(collectionName, $dbx.exp(referencingWhere(field), { id }))
 }
