@@ -14,7 +14,7 @@
  */
 import type { AuthRecord, Backend, CollectionInfo, RelationRef } from './ports'
 
-/** Records per transaction: a few tens of milliseconds of writes under load (see bench/merge-stall.ts). */
+/** Records per transaction: a few tens of milliseconds of writes under load (see bench/merge-stall.mts). */
 export const DELETE_BATCH_SIZE = 200
 /**
  * A batch's time budget: past it, a batch stops early and the next transaction goes on, so a

@@ -28,7 +28,7 @@ import type { MergeHook } from './options'
 import type { AuthRecord, Backend, CollectionInfo, MergeState, PendingMerge, RelationRef } from './ports'
 import { recordEvent } from './stats'
 
-/** Records per transaction: a few tens of milliseconds of writes under load (see bench/merge-stall.ts). */
+/** Records per transaction: a few tens of milliseconds of writes under load (see bench/merge-stall.mts). */
 export const MOVE_BATCH_SIZE = 200
 /** Undo-log rows deleted per transaction once the guest is gone (plain indexed deletes). */
 const PURGE_BATCH_SIZE = 500

@@ -26,6 +26,15 @@ export function exchangeFor(request: PagesRequest): PagesExchange {
     responseHeaderValues: (name) => event.response.header().values(name),
     setHeader: (name, value) => event.response.header().set(name, value),
     addHeader: (name, value) => event.response.header().add(name, value),
+    formField: (name) => {
+      try {
+        const body = request.body()
+        const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined
+        return typeof value === 'string' ? value : ''
+      } catch {
+        return ''
+      }
+    },
     enrich: (record) => {
       try {
         $apis.enrichRecord(event, record as unknown as core.Record)

@@ -4,7 +4,7 @@
 // (20,000 records: 1.5-4 s). The cleanup's deletion of such a guest (cascade) had the same shape.
 // Now both commit in short batches: seen from another connection, the guest's records leave it a
 // batch at a time while other clients' writes go on. No timings are asserted; the longest write
-// wait is reported (bench/merge-stall.ts measures it at 20,000 records).
+// wait is reported (bench/merge-stall.mts measures it at 20,000 records).
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'

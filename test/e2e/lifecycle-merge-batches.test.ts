@@ -4,7 +4,7 @@
 // filled from another connection), every record moves and the guest goes; a failure in a later
 // batch puts every move back; a crash (SIGKILL) midway leaves the guest and its records where they
 // were, and the cleanup finishes the merge. The longest wait of the other client's writes is
-// reported (bench/merge-stall.ts measures it at 20,000 records), never asserted.
+// reported (bench/merge-stall.mts measures it at 20,000 records), never asserted.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'

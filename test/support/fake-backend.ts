@@ -13,6 +13,7 @@ import type {
   CollectionInfo,
   CounterSlot,
   CounterStore,
+  ExternalAuthInfo,
   FieldInfo,
   FieldSettings,
   Logger,
@@ -176,6 +177,8 @@ export type Operation =
   | 'writeQuietly'
   | 'merges.insert'
   | 'merges.update'
+  | 'linkExternalAuth'
+  | 'clearGuestQuietly'
   | 'sendVerificationEmail'
   | 'createOneTimeCode'
   | 'oneTimeCodeMatches'
@@ -212,6 +215,8 @@ export class FakeDb {
   readonly collections: FakeCollection[] = []
   rows = new Map<string, Row[]>() // collection id -> rows, in insertion order (rowid)
   counters = new Map<string, Counter>() // `${bucket}\u0000${slot}`
+  /** PocketBase's `_externalAuths` rows. */
+  externalAuths: (ExternalAuthInfo & { collectionRef: string; recordRef: string })[] = []
   countersTable = true
   /** The merge journal (src/core/pocketbase/sql-merges.ts): one row per guest, and the undo log. */
   merges = new Map<string, PendingMerge>()
@@ -280,12 +285,14 @@ export class FakeDb {
   snapshot(): () => void {
     const rows = new Map([...this.rows].map(([id, list]) => [id, structuredClone(list)]))
     const counters = new Map([...this.counters].map(([k, v]) => [k, { ...v }]))
+    const externalAuths = structuredClone(this.externalAuths)
     const otps = new Map([...this.otps].map(([k, v]) => [k, { ...v }]))
     const merges = structuredClone(this.merges)
     const mergeMoves = structuredClone(this.mergeMoves)
     return () => {
       this.rows = rows
       this.counters = counters
+      this.externalAuths = externalAuths
       this.otps = otps
       this.merges = merges
       this.mergeMoves = mergeMoves
@@ -342,7 +349,7 @@ export class FakeBackend implements Backend {
       type,
       specs,
       fields: { getByName: (field) => infos[specs.findIndex((s) => s.name === field)] ?? null },
-      authToken: { duration: spec.tokenDurationSeconds ?? 604800 },
+      authToken: { duration: spec.tokenDurationSeconds ?? 604800, secret: `auth-secret-of-${id}` },
       passwordAuth: { enabled: spec.passwordAuth ?? true },
       otp: spec.otp ?? { duration: 180, length: 8 },
       mfa: { enabled: spec.mfa ?? false },
@@ -563,6 +570,10 @@ export class FakeBackend implements Backend {
     if (index < 0) throw new Error('sql: no rows in result set')
     table.splice(index, 1)
     this.db.trace.push(`delete:${target.collection().name}`)
+    // PocketBase deletes an auth record's OAuth2 links with it.
+    this.db.externalAuths = this.db.externalAuths.filter(
+      (a) => !(a.recordRef === target.id && a.collectionRef === target.collection().id),
+    )
     // PocketBase's recordRefHooks: deleting an auth record deletes its `_otps` rows.
     for (const [id, otp] of this.db.otps) if (otp.recordId === target.id) this.db.otps.delete(id)
     // deleteRefRecords: the id goes; a cascading field left empty deletes its record, a required
@@ -767,6 +778,42 @@ export class FakeBackend implements Backend {
 
   now(): number {
     return this.db.clock.now()
+  }
+
+  externalAuthsOf(record: AuthRecord): ExternalAuthInfo[] {
+    return this.db.externalAuths
+      .filter((a) => a.recordRef === record.id && a.collectionRef === record.collection().id)
+      .sort((a, b) => a.created.localeCompare(b.created))
+      .map(({ provider, providerId, created }) => ({ provider, providerId, created }))
+  }
+
+  /** PocketBase's unique index on (collectionRef, provider, providerId). */
+  linkExternalAuth(record: AuthRecord, provider: string, providerId: string): void {
+    this.write('linkExternalAuth', [record, provider, providerId])
+    const collectionRef = record.collection().id
+    if (
+      this.db.externalAuths.some(
+        (a) => a.collectionRef === collectionRef && a.provider === provider && a.providerId === providerId,
+      )
+    ) {
+      throw new Error('providerId: Value must be unique.')
+    }
+    const created = pocketBaseDate(this.db.clock.now())
+    this.db.externalAuths.push({ collectionRef, recordRef: record.id, provider, providerId, created })
+  }
+
+  /** An SQL UPDATE of the flag and the hash: no validation, no hooks, the token key unchanged. */
+  clearGuestQuietly(record: AuthRecord, anonymousField: string, passwordHash: string): void {
+    this.write('clearGuestQuietly', [record, anonymousField, passwordHash])
+    const row = this.db.table(record.collection()).find((r) => r.id === record.id)
+    if (!row) return
+    row[anonymousField] = false
+    row.password = passwordHash
+    this.db.trace.push('clearGuestQuietly')
+  }
+
+  isReferenced(collection: CollectionInfo, id: string): boolean {
+    return this.referencing(collection.id, id).length > 0
   }
 
   countersReady(): boolean {

@@ -4,7 +4,17 @@
  * What happens here is proven by the end-to-end tests against real PocketBase binaries.
  */
 import { parsePocketBaseDate } from '../dates'
-import type { AuthRecord, Backend, CollectionInfo, FieldInfo, Logger, OneTimeCode, RelationRef } from '../ports'
+import type {
+  AuthRecord,
+  Backend,
+  CollectionInfo,
+  ExternalAuthInfo,
+  FieldInfo,
+  Logger,
+  OneTimeCode,
+  RelationRef,
+} from '../ports'
+import { referencingWhere, repointedIds, soleReferenceWhere, staleGuestsWhere } from './queries'
 import { countersTableExists, SqlCounters } from './sql-counters'
 import { SqlMergeJournal } from './sql-merges'
 
@@ -132,13 +142,15 @@ class PocketBaseBackend implements Backend {
     limit: number,
     skip: number,
   ): AuthRecord[] {
-    const byLastSeen = `(${fields.lastSeen} != '' && ${fields.lastSeen} < {:cutoff})`
-    // Guests from before `lastSeen` existed fall back to `created`, where the collection has it
-    // (auth collections made through the API since 0.23 may not).
-    const hasCreated = !!collection.fields.getByName('created')
-    const stale = hasCreated ? `(${byLastSeen} || (${fields.lastSeen} = '' && created < {:cutoff}))` : byLastSeen
-    const filter = `${fields.anonymous} = true && ${stale}`
-    const records = this.app.findRecordsByFilter(collection.id, filter, fields.lastSeen, limit, skip, { cutoff })
+    const where = staleGuestsWhere(fields, !!collection.fields.getByName('created'))
+    const records = arrayOf(new Record())
+    this.app
+      .recordQuery(collection.id)
+      .andWhere($dbx.exp(where, { cutoff }))
+      .orderBy(`${fields.lastSeen} ASC`)
+      .limit(limit)
+      .offset(skip)
+      .all(records)
     return records.filter((record): record is core.Record => !!record)
   }
 
@@ -175,15 +187,13 @@ class PocketBaseBackend implements Backend {
   }
 
   findReferencing(ref: RelationRef, id: string, limit: number): AuthRecord[] {
-    return this.queryReferencing(ref, id, referencingExp(ref, id), limit)
+    const where = referencingWhere({ name: ref.field, maxSelect: ref.multiple ? 2 : 1 })
+    return this.queryReferencing(ref, id, $dbx.exp(where, { id }), limit)
   }
 
   findSoleReference(ref: RelationRef, id: string): AuthRecord | null {
-    const name = ref.field
-    const sole = ref.multiple
-      ? $dbx.exp(`json_array_length(${jsonList(name)}) = 1 AND json_extract(${jsonList(name)}, '$[0]') = {:id}`, { id })
-      : $dbx.hashExp({ [name]: id })
-    return this.queryReferencing(ref, id, sole, 1)[0] ?? null
+    const where = soleReferenceWhere({ name: ref.field, maxSelect: ref.multiple ? 2 : 1 })
+    return this.queryReferencing(ref, id, $dbx.exp(where, { id }), 1)[0] ?? null
   }
 
   relationIds(record: AuthRecord, field: string): string[] {
@@ -215,6 +225,50 @@ class PocketBaseBackend implements Backend {
     if (ref.collection.id === ref.pointsAt) query = query.andWhere($dbx.not($dbx.hashExp({ id })))
     query.limit(limit).all(records)
     return records.filter((record): record is core.Record => !!record)
+  }
+
+  externalAuthsOf(record: AuthRecord): ExternalAuthInfo[] {
+    const rows = this.app.findRecordsByFilter(
+      EXTERNAL_AUTHS,
+      'collectionRef = {:collection} && recordRef = {:record}',
+      'created',
+      0,
+      0,
+      { collection: record.collection().id, record: record.id },
+    )
+    const list: ExternalAuthInfo[] = []
+    for (const row of rows) {
+      if (!row) continue
+      list.push({
+        provider: row.getString('provider'),
+        providerId: row.getString('providerId'),
+        created: row.getString('created'),
+      })
+    }
+    return list
+  }
+
+  linkExternalAuth(record: AuthRecord, provider: string, providerId: string): void {
+    const row = new Record(this.app.findCachedCollectionByNameOrId(EXTERNAL_AUTHS))
+    row.set('collectionRef', record.collection().id)
+    row.set('recordRef', record.id)
+    row.set('provider', provider)
+    row.set('providerId', providerId)
+    this.app.save(row)
+  }
+
+  clearGuestQuietly(record: AuthRecord, anonymousField: string, passwordHash: string): void {
+    this.app
+      .nonconcurrentDB()
+      .newQuery(
+        `UPDATE {{${record.collection().name}}} SET [[${anonymousField}]] = 0, [[password]] = {:hash} WHERE [[id]] = {:id}`,
+      )
+      .bind({ hash: passwordHash, id: record.id })
+      .execute()
+  }
+
+  isReferenced(collection: CollectionInfo, id: string): boolean {
+    return isReferenced(this.app, collection.id, id)
   }
 
   countersReady(): boolean {
@@ -342,6 +396,21 @@ function inTransaction<T>(app: core.App, fn: (tx: Backend) => T): T {
   return result as T
 }
 
+/** PocketBase's system collection of OAuth2 identities. */
+const EXTERNAL_AUTHS = '_externalAuths'
+
+/** Whether any relation field (base and auth collections) holds `id` of `collectionId`. */
+function isReferenced(app: core.App, collectionId: string, id: string): boolean {
+  for (const collection of app.findAllCollections('base', 'auth')) {
+    if (!collection) continue
+    for (const field of collection.fields as unknown as RelationField[]) {
+      if (field?.type() !== 'relation' || field.collectionId !== collectionId) continue
+      if (findReferencing(app, collection.name, field, id).some((r) => !!r)) return true
+    }
+  }
+  return false
+}
+
 /** Repoints every relation to `fromId` (in `collectionId`) at `toId`. Returns how many records changed. */
 function reassignRelations(app: core.App, collectionId: string, fromId: string, toId: string): number {
   let changed = 0
@@ -352,11 +421,7 @@ function reassignRelations(app: core.App, collectionId: string, fromId: string, 
       for (const record of findReferencing(app, collection.name, field, fromId)) {
         if (!record) continue
         if (field.maxSelect > 1) {
-          const ids = record.getStringSlice(field.name).map((id) => (id === fromId ? toId : id))
-          record.set(
-            field.name,
-            ids.filter((id, i) => ids.indexOf(id) === i),
-          )
+          record.set(field.name, repointedIds(record.getStringSlice(field.name), fromId, toId))
         } else {
           record.set(field.name, toId)
         }
@@ -368,32 +433,11 @@ function reassignRelations(app: core.App, collectionId: string, fromId: string, 
   return changed
 }
 
-/** A multiple relation's JSON array (a lone id when the column holds one, as PocketBase reads it). */
-function jsonList(name: string): string {
-  return `(CASE WHEN json_valid([[${name}]]) THEN [[${name}]] ELSE json_array([[${name}]]) END)`
-}
-
-function referencingExp(ref: RelationRef, id: string): dbx.Expression {
-  if (!ref.multiple) return $dbx.hashExp({ [ref.field]: id })
-  return $dbx.exp(`EXISTS (SELECT 1 FROM json_each(${jsonList(ref.field)}) WHERE json_each.value = {:id})`, { id })
-}
-
 function findReferencing(
   app: core.App,
   collectionName: string,
   field: RelationField,
   id: string,
 ): (core.Record | undefined)[] {
-  if (field.maxSelect > 1) {
-    // Multiple relations are stored as a JSON array of ids.
-    const name = field.name
-    return app.findAllRecords(
-      collectionName,
-      $dbx.exp(
-        `EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid([[${name}]]) THEN [[${name}]] ELSE '[]' END) WHERE json_each.value = {:id})`,
-        { id },
-      ),
-    )
-  }
-  return app.findAllRecords(collectionName, $dbx.hashExp({ [field.name]: id }))
+  return app.findAllRecords(collectionName, $dbx.exp(referencingWhere(field), { id }))
 }

@@ -2,7 +2,7 @@
 // cleanup (issue 15, item 2). PocketBase runs write transactions one at a time site-wide, so a
 // long merge transaction stalls every other write on the site for as long as it lasts.
 //
-//   node --import tsx bench/merge-stall.ts [records=20000] [checkout]
+//   node --import tsx bench/merge-stall.mts [records=20000] [checkout]
 //
 // env POCKETBASE_VERSION picks the binary; `checkout` runs another built checkout's pb_hooks and
 // pb_migrations (e.g. a worktree of the commit before, for the figures before the change).
