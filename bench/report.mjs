@@ -1,7 +1,8 @@
 // @ts-check
 // Writes a run's results: results.json (everything), results.md (the tables), chart.png (or
-// chart.svg without Chromium), the README's table block when writing to bench/, and the tables on
-// stdout. Captions only: the analysis is written by a person, in the README.
+// chart.svg without Chromium), the table block of the performance page (docs/performance.md, or the
+// README while it holds the markers) when writing to bench/, and the tables on stdout. Captions
+// only: the analysis is written by a person.
 
 import fs from 'node:fs'
 import path from 'node:path'
@@ -116,7 +117,7 @@ function markdown(report, chartFile) {
     '',
     caption(report),
     '',
-    'Targets (issue 11), each measured side by side in this run:',
+    'Targets (issues 11 and 19), each measured side by side in this run:',
     '',
     mdTable(TARGET_HEAD, targetRows(report), 'lrrr'),
     '',
@@ -131,6 +132,14 @@ function markdown(report, chartFile) {
     mdTable(RESULT_HEAD, resultRows(report, true), 'llrrrrr'),
     '',
     cleanupCaption(report),
+    '',
+    report.pageMicroUs
+      ? `Profile of a page view (bench/page-micro.mjs): PocketBase CPU in µs per call, one JS VM, fake PocketPages objects on a real event; \`empty\` is the fake page alone, \`anonymous\`/\`authPlugin\` one plugin, \`both\` the demo order, \`authFirst\` the auth plugin first; the rest are pieces of a read alone, and running each bundle once (a throw-away VM's share): ${Object.entries(
+          report.pageMicroUs,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}.`
+      : '',
     '',
     report.microTimingsUs
       ? `Micro-timings in one JS VM without load, µs per call: ${Object.entries(report.microTimingsUs)
@@ -278,33 +287,44 @@ export async function writeReport(report, outDir) {
       '',
       cleanupCaption(report),
       report.microTimingsUs ? `Micro-timings (µs per call): ${JSON.stringify(report.microTimingsUs)}` : '',
-      `Wrote ${outDir}/results.json, results.md, ${chartFile}${toRepo ? ' and the README block' : ''} (${report.totalSeconds} s)`,
+      `Wrote ${outDir}/results.json, results.md, ${chartFile}${toRepo ? ' and the performance page block' : ''} (${report.totalSeconds} s)`,
       '',
     ].join('\n'),
   )
 }
 
-/** Replaces the README's block between the bench markers: caption, targets, scenarios, chart. @param {any} report @param {string} chartFile */
+/**
+ * Replaces the block between the bench markers (caption, targets, scenarios, chart) in each page
+ * that has them: the performance page (docs/performance.md) and, while it holds them, the README.
+ * @param {any} report @param {string} chartFile
+ */
 function updateReadme(report, chartFile) {
-  const file = path.join(repoRoot, 'README.md')
-  const text = fs.readFileSync(file, 'utf8')
-  const begin = text.indexOf(README_BEGIN)
-  const end = text.indexOf(README_END)
-  if (begin < 0 || end < begin) {
-    process.stderr.write('[bench] README.md has no bench markers; its table was not updated\n')
-    return
+  let written = 0
+  for (const rel of ['docs/performance.md', 'README.md']) {
+    const file = path.join(repoRoot, rel)
+    if (!fs.existsSync(file)) continue
+    const text = fs.readFileSync(file, 'utf8')
+    const begin = text.indexOf(README_BEGIN)
+    const end = text.indexOf(README_END)
+    if (begin < 0 || end < begin) continue
+    const chart = path
+      .relative(path.dirname(file), path.join(repoRoot, 'bench', chartFile))
+      .split(path.sep)
+      .join('/')
+    const block = [
+      README_BEGIN,
+      '',
+      caption(report),
+      '',
+      mdTable(TARGET_HEAD, targetRows(report), 'lrrr'),
+      '',
+      mdTable(RESULT_HEAD, resultRows(report, false), 'llrrrrr'),
+      '',
+      `![Measured against targets, and rates side by side](${chart})`,
+      '',
+    ].join('\n')
+    fs.writeFileSync(file, text.slice(0, begin) + block + text.slice(end))
+    written++
   }
-  const block = [
-    README_BEGIN,
-    '',
-    caption(report),
-    '',
-    mdTable(TARGET_HEAD, targetRows(report), 'lrrr'),
-    '',
-    mdTable(RESULT_HEAD, resultRows(report, false), 'llrrrrr'),
-    '',
-    `![Measured against targets, and rates side by side](bench/${chartFile})`,
-    '',
-  ].join('\n')
-  fs.writeFileSync(file, text.slice(0, begin) + block + text.slice(end))
+  if (written === 0) process.stderr.write('[bench] no page has the bench markers; only bench/results.md was written\n')
 }

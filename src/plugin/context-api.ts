@@ -3,7 +3,7 @@
  * call them as bare names. Each is one operation of src/core/operations, on this request's context.
  */
 
-import type { AuthData } from '../core/auth-session'
+import type { AuthData, AuthSession } from '../core/auth-session'
 import type { AttemptLimits } from '../core/failed-attempts'
 import { type AttemptThrottle, failedAttempts } from '../core/operations/app-throttle'
 import type { OperationContext } from '../core/operations/context'
@@ -42,34 +42,52 @@ export const CONTEXT_FUNCTIONS = [
   'failedAttempts',
 ] as const satisfies readonly (keyof AnonymousContextApi)[]
 
-/**
- * `onError` sees every error thrown to the page (the adapter keeps the last one to answer with
- * its HTTP status if the page catches it and renders anyway).
- */
-export function contextApiFor(ctx: OperationContext, onError: (error: unknown) => void): AnonymousContextApi {
-  const reporting =
-    <A extends unknown[], R>(fn: (...args: A) => R) =>
-    (...args: A): R => {
-      try {
-        return fn(...args)
-      } catch (error) {
-        onError(error)
-        throw error
-      }
-    }
+/** What the page functions need from the adapter (its RequestSession implements it). */
+export interface OperationRunner {
+  readonly session: AuthSession
+  /**
+   * Runs `operation` on this request's operation context (built on the first call, so a page that
+   * calls nothing pays nothing), remembering a thrown error: the adapter answers with its status
+   * if the page catches it and renders anyway.
+   */
+  run<I, R>(operation: (ctx: OperationContext, input: I) => R, input: I): R
+}
+
+/** The page functions of one request: one small closure each, so a page can call them as bare names. */
+export function contextApiFor(runner: OperationRunner): AnonymousContextApi {
   return {
-    signInAnonymously: reporting((options?: { collection?: string }) => signInAnonymously(ctx, options ?? {})),
-    isAnonymous: (record) => ctx.session.isAnonymous(record ?? ctx.session.record),
-    signIn: reporting((authData: { token: string }) => signIn(ctx, authData)),
-    signOut: reporting(() => signOut(ctx)),
-    upgradeAnonymousUser: reporting((input: UpgradeInput) => upgradeAnonymousUser(ctx, input)),
-    mergeAnonymousUser: reporting((into: AuthRecord) => mergeAnonymousUser(ctx, into)),
-    failedAttempts: reporting((name: string, limits: AttemptLimits) => {
-      const throttle = failedAttempts(ctx, name, limits)
-      return { begin: reporting((key: string) => throttle.begin(key)) }
-    }),
+    signInAnonymously: (options) => runner.run(signInAnonymously, options ?? {}),
+    isAnonymous: (record) => runner.session.isAnonymous(record ?? runner.session.record),
+    signIn: (authData) => runner.run(signIn, authData),
+    signOut: () => runner.run(signOut, undefined),
+    upgradeAnonymousUser: (input) => runner.run(upgradeAnonymousUser, input),
+    mergeAnonymousUser: (into) => runner.run(mergeAnonymousUser, into),
+    failedAttempts: (name, limits) => {
+      const throttle = runner.run((ctx, _: undefined) => failedAttempts(ctx, name, limits), undefined)
+      return { begin: (key) => runner.run((_ctx, _: undefined) => throttle.begin(key), undefined) }
+    },
   }
 }
+
+/** Where defineContextFunctions keeps the request's functions on `api` (not enumerable). */
+const FUNCTIONS = '__pocketpagesAnonymousFunctions'
+const ignoreAssignment = () => {}
+/**
+ * One accessor per name for every request (they hold no request state: each reads the functions
+ * of the `api` it is read on), instead of two closures per name per request.
+ */
+const ACCESSORS = CONTEXT_FUNCTIONS.map((name) => {
+  const descriptor: PropertyDescriptor = {
+    configurable: true,
+    enumerable: true,
+    get(this: { [FUNCTIONS]?: AnonymousContextApi }) {
+      return this[FUNCTIONS]?.[name]
+    },
+    // Another plugin's assignment is ignored on purpose: the session has one owner.
+    set: ignoreAssignment,
+  }
+  return [name, descriptor] as const
+})
 
 /**
  * Puts the functions on `api` so that they stay ours: another plugin (pocketpages-plugin-auth
@@ -77,13 +95,6 @@ export function contextApiFor(ctx: OperationContext, onError: (error: unknown) =
  * after us, does not replace them. Its own functions that call `api.signIn(...)` reach ours.
  */
 export function defineContextFunctions(api: object, functions: AnonymousContextApi): void {
-  for (const name of CONTEXT_FUNCTIONS) {
-    Object.defineProperty(api, name, {
-      configurable: true,
-      enumerable: true,
-      get: () => functions[name],
-      // Another plugin's assignment is ignored on purpose: the session has one owner.
-      set: () => {},
-    })
-  }
+  Object.defineProperty(api, FUNCTIONS, { configurable: true, enumerable: false, writable: true, value: functions })
+  for (const [name, descriptor] of ACCESSORS) Object.defineProperty(api, name, descriptor)
 }

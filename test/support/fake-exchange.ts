@@ -65,6 +65,9 @@ export class FakeExchange implements HttpExchange {
     this.enriched.push(record)
   }
 
+  firstResponseHeader(name: string): string {
+    return this.responseHeaderValues(name)[0] ?? ''
+  }
   responseHeaderValues(name: string): string[] {
     return this.responseHeader(name)
   }
