@@ -30,11 +30,13 @@ export function requirePrivateCaching(headers: CacheHeaders, writesCookie: boole
 function requireCacheControl(headers: CacheHeaders, writesCookie: boolean): void {
   const first = headers.firstResponseHeader('Cache-Control')
   const wanted = writesCookie ? NO_STORE : NO_CACHE
-  if (first === '') return headers.setHeader('Cache-Control', wanted)
   if (first === NO_STORE || (first === NO_CACHE && !writesCookie)) return
-  const cacheControl = headers.responseHeaderValues('Cache-Control').join(', ')
-  const strongEnough = writesCookie ? /\bno-store\b/i : /\b(private|no-store)\b/i
-  if (!strongEnough.test(cacheControl)) headers.setHeader('Cache-Control', wanted)
+  if (first !== '') {
+    const cacheControl = headers.responseHeaderValues('Cache-Control').join(', ')
+    const strongEnough = writesCookie ? /\bno-store\b/i : /\b(private|no-store)\b/i
+    if (strongEnough.test(cacheControl)) return
+  }
+  headers.setHeader('Cache-Control', wanted)
 }
 
 function requireVaryCookie(headers: CacheHeaders): void {
