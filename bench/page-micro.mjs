@@ -27,6 +27,8 @@ export const PAGE_CASES = [
   'bothSignedIn',
   'authFirstSignedOut',
   'authFirstSignedIn',
+  'signInPlugin',
+  'signInByHand',
   'findAuthRecordByToken',
   'parseUnverifiedJWT',
   'enrichRecord',
@@ -70,8 +72,8 @@ export async function pageMicro(targets, { n, calls, cases = PAGE_CASES }) {
         all[server] ??= {}
         const byCase = all[server]
         byCase[name] ??= []
-        // Running a whole bundle costs a hundred page views: fewer runs, the same CPU time.
-        const count = name.startsWith('run') ? Math.max(20, Math.round(n / 10)) : n
+        // Running a whole bundle or a sign-in costs ten page views: fewer runs, the same CPU time.
+        const count = name.startsWith('run') || name.startsWith('signIn') ? Math.max(20, Math.round(n / 10)) : n
         byCase[name].push(await pageCaseCpuUs(target, name, count))
       }
     }

@@ -183,7 +183,7 @@ async function main() {
       site.micro = await microTimings(server)
       // The plugins' CPU per page view, by case (bench/page-micro.mjs): the profile behind the targets.
       const table = await pageMicro([{ name: 'site', target: server.target }], {
-        n: quick ? 300 : 1000,
+        n: quick ? 500 : 2000,
         calls: quick ? 1 : 3,
       })
       site.pageMicro = table.site ?? null

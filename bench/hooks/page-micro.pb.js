@@ -70,6 +70,73 @@ routerAdd('GET', '/api/bench/page-micro', (e) => {
     authFirstSignedOut: signedOut(view([auth, anonymous], false)),
     authFirstSignedIn: view([auth, anonymous], true),
   }
+  // A guest sign-in: through the plugin (its whole lifecycle around signInAnonymously(), a
+  // same-origin POST without a cookie), against PocketBase's part by hand (as
+  // pages/bench-guest-by-hand.ejs: the validated insert, the token, the cookie). Each creates a guest.
+  const signIn = (fn) =>
+    signedOut(() => {
+      const method = e.request.method
+      e.request.method = 'POST'
+      e.request.header.set('Origin', `http://${e.request.host}`)
+      try {
+        fn()
+      } finally {
+        e.request.method = method
+        e.request.header.del('Origin')
+        headers.del('Set-Cookie')
+        headers.del('Vary')
+        headers.del('Cache-Control')
+      }
+    })
+  cases.signInPlugin = signIn(() => {
+    const request = support.pagesRequest(e, 'POST', '/login')
+    const response = support.pagesResponse(e)
+    const plugins = [anonymous(), auth()]
+    for (const p of plugins) p.onRequest?.({ request: request, response: response })
+    const api = { request: request, response: response, auth: request.auth }
+    for (const p of plugins) p.onExtendContextApi?.({ api: api })
+    api.signInAnonymously()
+    for (const p of plugins) if (p.onResponse?.({ content: 'x', api: api })) break
+  })
+  cases.signInByHand = signIn(() => {
+    const request = support.pagesRequest(e, 'POST', '/bench-guest-by-hand')
+    const response = support.pagesResponse(e)
+    const plugins = [anonymous(), auth()]
+    for (const p of plugins) p.onRequest?.({ request: request, response: response })
+    const api = { request: request, response: response, auth: request.auth }
+    for (const p of plugins) p.onExtendContextApi?.({ api: api })
+    const BCRYPT = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+    const users = $app.findCachedCollectionByNameOrId('users')
+    const record = new Record(users)
+    record.setEmail(
+      `anonymous-${$security.randomStringWithAlphabet(20, 'abcdefghijklmnopqrstuvwxyz0123456789')}@example.com`,
+    )
+    record.setEmailVisibility(false)
+    record.setVerified(false)
+    const hash = `$2a$10$${$security.randomStringWithAlphabet(21, BCRYPT)}${$security.randomStringWithAlphabet(1, '.Oeu')}anonymousGuestHasNoPasswordHere`
+    record.setRaw('password', users.fields.getByName('password').prepareValue(record, hash))
+    record.set('anonymous', true)
+    record.set('lastSeen', new Date().toISOString().replace('T', ' '))
+    $app.save(record)
+    const token = record.newAuthToken()
+    const value = encodeURIComponent(
+      JSON.stringify({
+        token: token,
+        record: {
+          id: record.id,
+          collectionId: users.id,
+          collectionName: users.name,
+          email: record.email(),
+          verified: false,
+          anonymous: true,
+        },
+      }),
+    )
+    headers.add('Set-Cookie', `pb_auth=${value}; Path=/; Max-Age=${users.authToken.duration}; HttpOnly; SameSite=Lax`)
+    headers.set('Cache-Control', 'private, no-store')
+    for (const p of plugins) if (p.onResponse?.({ content: 'x', api: api })) break
+  })
+
   // Pieces of a read, alone (the same guest's token each time).
   const token = support.sessionToken(e)
   const record = $app.findAuthRecordByToken(token, 'auth')
