@@ -1,15 +1,16 @@
 // @ts-check
 // Writes a run's results: results.json (everything), results.md (the tables), chart.png (or
-// chart.svg without Chromium), the table block of the performance page (docs/performance.md, or the
-// README while it holds the markers) when writing to bench/, and the tables on stdout. Captions
-// only: the analysis is written by a person.
+// chart.svg without Chromium), the table block of docs/performance.md when writing to bench/, and
+// the tables on stdout. Captions only: the analysis is written by a person, in docs/performance.md.
 
 import fs from 'node:fs'
 import path from 'node:path'
 import { repoRoot } from '../scripts/pocketbase.mjs'
 
-const README_BEGIN = '<!-- bench:begin (written by npm run bench) -->'
-const README_END = '<!-- bench:end -->'
+/** The page that shows the results, and the markers of its block that a run rewrites. */
+const RESULTS_PAGE = 'docs/performance.md'
+const BLOCK_BEGIN = '<!-- bench:begin (written by npm run bench) -->'
+const BLOCK_END = '<!-- bench:end -->'
 
 /** @param {number | null | undefined} v */
 export function fmtRate(v) {
@@ -271,7 +272,7 @@ export async function writeReport(report, outDir) {
   const chartFile = await writeChart(chartSvg(report), outDir)
   fs.writeFileSync(path.join(outDir, 'results.md'), markdown(report, chartFile))
   const toRepo = path.resolve(outDir) === path.join(repoRoot, 'bench')
-  if (toRepo) updateReadme(report, chartFile)
+  if (toRepo) updateResultsPage(report, chartFile)
 
   process.stdout.write(
     [
@@ -287,44 +288,34 @@ export async function writeReport(report, outDir) {
       '',
       cleanupCaption(report),
       report.microTimingsUs ? `Micro-timings (µs per call): ${JSON.stringify(report.microTimingsUs)}` : '',
-      `Wrote ${outDir}/results.json, results.md, ${chartFile}${toRepo ? ' and the performance page block' : ''} (${report.totalSeconds} s)`,
+      `Wrote ${outDir}/results.json, results.md, ${chartFile}${toRepo ? ` and the block in ${RESULTS_PAGE}` : ''} (${report.totalSeconds} s)`,
       '',
     ].join('\n'),
   )
 }
 
-/**
- * Replaces the block between the bench markers (caption, targets, scenarios, chart) in each page
- * that has them: the performance page (docs/performance.md) and, while it holds them, the README.
- * @param {any} report @param {string} chartFile
- */
-function updateReadme(report, chartFile) {
-  let written = 0
-  for (const rel of ['docs/performance.md', 'README.md']) {
-    const file = path.join(repoRoot, rel)
-    if (!fs.existsSync(file)) continue
-    const text = fs.readFileSync(file, 'utf8')
-    const begin = text.indexOf(README_BEGIN)
-    const end = text.indexOf(README_END)
-    if (begin < 0 || end < begin) continue
-    const chart = path
-      .relative(path.dirname(file), path.join(repoRoot, 'bench', chartFile))
-      .split(path.sep)
-      .join('/')
-    const block = [
-      README_BEGIN,
-      '',
-      caption(report),
-      '',
-      mdTable(TARGET_HEAD, targetRows(report), 'lrrr'),
-      '',
-      mdTable(RESULT_HEAD, resultRows(report, false), 'llrrrrr'),
-      '',
-      `![Measured against targets, and rates side by side](${chart})`,
-      '',
-    ].join('\n')
-    fs.writeFileSync(file, text.slice(0, begin) + block + text.slice(end))
-    written++
+/** Replaces the results page's block between the bench markers: caption, targets, scenarios, chart. @param {any} report @param {string} chartFile */
+function updateResultsPage(report, chartFile) {
+  const file = path.join(repoRoot, RESULTS_PAGE)
+  const text = fs.readFileSync(file, 'utf8')
+  const begin = text.indexOf(BLOCK_BEGIN)
+  const end = text.indexOf(BLOCK_END)
+  if (begin < 0 || end < begin) {
+    process.stderr.write(`[bench] ${RESULTS_PAGE} has no bench markers; its table was not updated\n`)
+    return
   }
-  if (written === 0) process.stderr.write('[bench] no page has the bench markers; only bench/results.md was written\n')
+  const block = [
+    BLOCK_BEGIN,
+    '',
+    caption(report),
+    '',
+    mdTable(TARGET_HEAD, targetRows(report), 'lrrr'),
+    '',
+    mdTable(RESULT_HEAD, resultRows(report, false), 'llrrrrr'),
+    '',
+    // The page is in docs/, the chart in bench/.
+    `![Measured against targets, and rates side by side](../bench/${chartFile})`,
+    '',
+  ].join('\n')
+  fs.writeFileSync(file, text.slice(0, begin) + block + text.slice(end))
 }

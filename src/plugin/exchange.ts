@@ -74,6 +74,17 @@ export class PagesExchange implements HttpExchange {
     this.responseHeaders().add(name, value)
   }
 
+  /** A field of the parsed request body, '' when absent, not a string, or the body is unreadable. */
+  formField(name: string): string {
+    try {
+      const body = this.request.body()
+      const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined
+      return typeof value === 'string' ? value : ''
+    } catch {
+      return ''
+    }
+  }
+
   enrich(record: AuthRecord): void {
     try {
       $apis.enrichRecord(this.request.event, record as unknown as core.Record)

@@ -17,6 +17,7 @@ import { tokenFromCookieValue } from '../core/auth-cookie'
 import { AuthSession } from '../core/auth-session'
 import { PLUGIN_NAME } from '../core/constants'
 import { describeError } from '../core/errors'
+import { GuestTrail } from '../core/guest-trail'
 import type { OperationContext } from '../core/operations/context'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
@@ -39,6 +40,7 @@ export class RequestSession implements CookieGuard, OperationRunner {
   private readonly byHeader: boolean
   private exchangeValue: PagesExchange | undefined
   private sessionValue: AuthSession | undefined
+  private trailValue: GuestTrail | undefined
   private contextValue: OperationContext | undefined
   private functionsValue: AnonymousContextApi | undefined
 
@@ -55,20 +57,36 @@ export class RequestSession implements CookieGuard, OperationRunner {
     return this.exchangeValue
   }
 
+  /** The session, with its guest trail (the trace cookie that follows a guest's session cookie). */
   get session(): AuthSession {
-    this.sessionValue ??= new AuthSession(
-      {
-        backend: pocketBaseBackend($app as unknown as core.App),
+    if (!this.sessionValue) {
+      const backend = pocketBaseBackend($app as unknown as core.App)
+      const exchange = this.exchange
+      const trail = new GuestTrail({
+        backend,
         options: this.options,
-        exchange: this.exchange,
+        exchange,
+        crypto: pocketBaseCrypto,
         parseClaims: parseUnverifiedClaims,
         now,
-        onAuthChange: () => this.apply(),
-      },
-      this.byHeader
-        ? { record: this.request.event.auth as unknown as AuthRecord, token: bearerToken(this.request) }
-        : {},
-    )
+      })
+      this.sessionValue = new AuthSession(
+        {
+          backend,
+          options: this.options,
+          exchange,
+          parseClaims: parseUnverifiedClaims,
+          now,
+          onAuthChange: () => this.apply(),
+          listener: trail,
+        },
+        this.byHeader
+          ? { record: this.request.event.auth as unknown as AuthRecord, token: bearerToken(this.request) }
+          : {},
+      )
+      trail.attach(this.sessionValue)
+      this.trailValue = trail
+    }
     return this.sessionValue
   }
 
@@ -130,11 +148,12 @@ export class RequestSession implements CookieGuard, OperationRunner {
     return true
   }
 
-  private context(): OperationContext {
+  context(): OperationContext {
     if (!this.contextValue) {
       const options = this.options
+      const session = this.session // builds the trail too
       this.contextValue = {
-        session: this.session,
+        session,
         backend: pocketBaseBackend($app as unknown as core.App),
         options,
         crypto: pocketBaseCrypto,
@@ -142,6 +161,7 @@ export class RequestSession implements CookieGuard, OperationRunner {
         hooks: { onMerge: () => options.onMerge, beforeGuestSignIn: () => options.beforeGuestSignIn },
         hookRequest: this.request,
         now,
+        trail: this.trailValue!,
       }
     }
     return this.contextValue

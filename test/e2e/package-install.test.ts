@@ -2,8 +2,11 @@
 // a copy of the repository's files (no build output) runs `npm pack`, whose `prepare` builds the
 // bundle and the declarations; a fresh app outside the repository installs the tarball offline,
 // follows the README ("Add it to a PocketPages app" and "Types": its code blocks are used as they
-// are), type-checks against what was installed, and serves a guest sign-in from PocketBase started
-// in the app's directory. typescript and pocketbase-jsvm come from this repository's node_modules.
+// are, and its step 5 copies the shipped example pages), type-checks against what was installed,
+// and serves the example pages from PocketBase started in the app's directory: guest sign-in, a
+// refused and a good save of the account, the guest's sign-out warning, a second guest merged into
+// the account by password sign-in, sign-out. typescript and pocketbase-jsvm come from this
+// repository's node_modules.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
@@ -13,7 +16,17 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import ts from 'typescript'
 import { repoRoot } from '../../scripts/pocketbase.mjs'
-import { field, getPage, signInAsGuest } from '../support/guest.ts'
+import { getPage, signInAsGuest } from '../support/guest.ts'
+import { isDeletion } from '../support/http.ts'
+import {
+  findRecord,
+  postPasswordLogin,
+  postUpgrade,
+  sessionFrom,
+  submitForm,
+  uniqueEmail,
+  viewHome,
+} from '../support/lifecycle.ts'
 import { startPocketBase } from '../support/pocketbase.ts'
 
 const run = promisify(execFile)
@@ -53,19 +66,23 @@ const addIt = sectionOf('## Add it to a PocketPages app')
 const types = sectionOf('## Types')
 const README_CODE = {
   entryFile: codeBlock(addIt, 'js', '.registerHooks()'),
-  loginPage: codeBlock(addIt, 'html', 'signInAnonymously()'),
-  typedConfig: codeBlock(types, 'js', '// @ts-check'),
+  typedConfig: codeBlock(addIt, 'js', '// @ts-check'),
+  homeSnippet: codeBlock(addIt, 'html', "include('guest-banner')"),
   typedModule: codeBlock(types, 'ts', 'AnonymousContextApi'),
 }
+/** Step 5 of the README: the shipped example pages, copied into the app. */
+const COPY_EXAMPLES = `cp -r node_modules/${PACKAGE}/examples/pages/. pb_hooks/pages/`
 
 // --- the app's files beyond the README's ----------------------------------------------------------
 
+/** The README's home-page lines, after what the tests read (who is signed in). */
 const HOME_PAGE = `<script server>
   const user = request.auth
 </script>
+<% if (!user) { %><p id="signed-out">Signed out</p><% } %>
 <dl><dt>User id</dt><dd id="user-id"><%= user ? user.id : '' %></dd>
 <dt>Anonymous</dt><dd id="user-anonymous"><%= isAnonymous() ? 'yes' : 'no' %></dd></dl>
-`
+${README_CODE.homeSnippet}`
 
 /** Upstream PocketPages' context type, the part the README's module uses (the package is not installable here). */
 const POCKETPAGES_TYPES = `/// <reference types="pocketbase-jsvm" />
@@ -179,30 +196,30 @@ export function bad(api: AnonymousContextApi, error: unknown): unknown {
 // --- type checking --------------------------------------------------------------------------------
 
 /**
- * How apps resolve modules: classic CommonJS (node10), and Node's own for a CommonJS app (node16
- * refuses to require an ES module, so it shows that the declarations say CommonJS, as the bundle is).
+ * The tsconfig settings a user needs, exactly (the README's "Types" section gives them): `allowJs`
+ * to check a `// @ts-check` +config.js, and `skipLibCheck`, which pocketbase-jsvm's own
+ * declarations need (they have errors of their own: jsvm.d.ts names `apis.ApiError`, `os.args`, ...,
+ * which do not exist). The package's declarations are checked strictly on their own when they are
+ * built (scripts/build.mjs), since skipLibCheck skips them here too. `strict` and `noEmit` are the
+ * usual choices, not requirements.
+ */
+const USER_SETTINGS = { allowJs: true, skipLibCheck: true, strict: true, noEmit: true }
+
+/**
+ * How apps resolve modules, on top of USER_SETTINGS (any works): TypeScript's default, classic
+ * CommonJS (node10), and Node's own for a CommonJS app (node16 refuses to require an ES module, so
+ * it shows that the declarations say CommonJS, as the bundle is).
  */
 const MODULE_SETTINGS: Record<string, Record<string, string>> = {
+  'no module setting (default)': {},
   'commonjs + node10': { module: 'commonjs', moduleResolution: 'node10' },
   node16: { module: 'node16', moduleResolution: 'node16' },
   nodenext: { module: 'nodenext', moduleResolution: 'nodenext' },
 }
 
 function compilerOptions(settings: Record<string, string>): ts.CompilerOptions {
-  const config = {
-    compilerOptions: {
-      ...settings,
-      target: 'es2020',
-      lib: ['es2020'],
-      strict: true,
-      noEmit: true,
-      allowJs: true,
-      checkJs: false,
-      skipLibCheck: false,
-    },
-  }
-  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, app)
-  assert.deepEqual(parsed.errors, [])
+  const parsed = ts.parseJsonConfigFileContent({ compilerOptions: { ...USER_SETTINGS, ...settings } }, ts.sys, app)
+  assert.deepEqual(parsed.errors, [], 'the settings parse')
   return parsed.options
 }
 
@@ -216,10 +233,7 @@ interface Problem {
 /** Parsed library files (TypeScript's lib, pocketbase-jsvm) shared by the programs below. */
 const parsedFiles = new Map<string, ts.SourceFile | undefined>()
 
-/**
- * Diagnostics of the given files and of the installed declarations, checked with the app's
- * settings (pocketbase-jsvm's own declarations are its business, and slow to check).
- */
+/** Every diagnostic of a program of the given files, as `tsc` with these settings reports them. */
 function typeCheck(files: string[], options: ts.CompilerOptions): Problem[] {
   const host = ts.createCompilerHost(options)
   const getSourceFile = host.getSourceFile
@@ -234,13 +248,7 @@ function typeCheck(files: string[], options: ts.CompilerOptions): Problem[] {
   const program = ts.createProgram(files, options, host)
   const declarations = program.getSourceFile(path.join(installed, 'pb_hooks/lib/pocketpages-plugin-anonymous.d.cts'))
   assert.ok(declarations, 'the installed declarations were not used')
-  const checked = [...files.map((f) => program.getSourceFile(f)), declarations]
-  const diagnostics = [
-    ...program.getOptionsDiagnostics(),
-    ...program.getGlobalDiagnostics(),
-    ...checked.flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)]),
-  ]
-  return diagnostics.map((d) => ({
+  return ts.getPreEmitDiagnostics(program).map((d) => ({
     file: d.file ? path.relative(app, d.file.fileName) : '',
     line: d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0,
     code: d.code,
@@ -291,7 +299,7 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
     })
     const json = packed.stdout.slice(packed.stdout.search(/^\[/m))
     const [report] = JSON.parse(json) as { filename: string; files: { path: string }[] }[]
-    assert.ok(report)
+    assert.ok(report, `npm pack --json gave no report: ${json.slice(0, 200)}`)
     packedFiles = report.files.map((f) => f.path).sort()
     tarball = path.join(work, report.filename)
 
@@ -299,12 +307,17 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
     fs.writeFileSync(inApp('package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true })}\n`)
   })
 
-  it('npm pack (prepare) ships exactly the bundle, its declarations, the plugin migrations, README, LICENSE and package.json', () => {
+  it('npm pack (prepare) ships exactly the bundle, its declarations, the plugin migrations, the example pages, README, LICENSE and package.json', () => {
     const migrations = fs
       .readdirSync(path.join(repoRoot, 'pb_migrations'))
       .filter((f) => PLUGIN_MIGRATION.test(f))
       .map((f) => `pb_migrations/${f}`)
-    assert.ok(migrations.length >= 2)
+    assert.ok(migrations.length >= 2, 'the plugin migrations')
+    const examples = fs
+      .readdirSync(path.join(repoRoot, 'examples/pages'), { recursive: true, encoding: 'utf8' })
+      .map((f) => `examples/pages/${f}`)
+      .filter((f) => fs.statSync(path.join(repoRoot, f)).isFile())
+    assert.ok(examples.includes('examples/pages/login.ejs'), 'the example pages')
     const expected = [
       'LICENSE',
       'README.md',
@@ -312,8 +325,9 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
       'pb_hooks/lib/pocketpages-plugin-anonymous.d.cts',
       'pb_hooks/lib/pocketpages-plugin-anonymous.js',
       ...migrations,
+      ...examples,
     ].sort()
-    assert.deepEqual(packedFiles, expected)
+    assert.deepEqual(packedFiles, expected, 'the packed files')
   })
 
   it('npm install <tarball> works offline and gives the app the package', async () => {
@@ -324,6 +338,8 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
       types: string
     }
     assert.ok(fs.statSync(path.join(installed, manifest.main)).size > 10_000, 'the bundle')
+    const bundle = fs.readFileSync(path.join(installed, manifest.main), 'utf8')
+    assert.ok(!bundle.includes('benchmarkHooks'), 'the published bundle carries no benchmark hooks')
     assert.match(fs.readFileSync(path.join(installed, manifest.types), 'utf8'), /AnonymousContextApi/)
     const migrations = fs.readdirSync(path.join(installed, 'pb_migrations'))
     assert.ok(migrations.length >= 2 && migrations.every((f) => PLUGIN_MIGRATION.test(f)), migrations.join(', '))
@@ -334,13 +350,14 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
     fs.copyFileSync(path.join(repoRoot, 'pb_hooks/lib/pocketpages-host.js'), inApp('node_modules/pocketpages/index.js'))
     fs.writeFileSync(inApp('node_modules', 'pocketpages', 'index.d.ts'), POCKETPAGES_TYPES)
 
-    // The app, as the README says.
+    // The app, as the README says: the migrations, the example pages (step 5), then its own files.
+    assert.ok(readme.includes(`\n${COPY_EXAMPLES}\n`), `README step 5: ${COPY_EXAMPLES}`)
+    fs.cpSync(path.join(installed, 'examples/pages'), inApp('pb_hooks/pages'), { recursive: true })
     fs.mkdirSync(inApp('pb_migrations'))
     for (const f of migrations) fs.copyFileSync(path.join(installed, 'pb_migrations', f), inApp('pb_migrations', f))
     const files: Record<string, string> = {
       'pb_hooks/pocketpages.pb.js': README_CODE.entryFile,
       'pb_hooks/pages/+config.js': README_CODE.typedConfig,
-      'pb_hooks/pages/login.ejs': README_CODE.loginPage,
       'pb_hooks/pages/index.ejs': HOME_PAGE,
       'pb_hooks/pages/_private/guest.ts': README_CODE.typedModule,
       'pb_hooks/pages/_private/usage.ts': USAGE_MODULE,
@@ -361,10 +378,10 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
         [...good, ...bad].map((f) => inApp(f)),
         compilerOptions(settings),
       )
-      assert.equal(show(problems.filter((p) => !bad.includes(p.file))), '', 'the good files and the declarations')
+      assert.equal(show(problems.filter((p) => !bad.includes(p.file))), '', 'no error outside the two bad files')
       for (const file of bad) {
         const expected = expectedErrors(inApp(file))
-        assert.ok(expected.length >= 5)
+        assert.ok(expected.length >= 5, `${file}: its // error markers were lost (${expected.length})`)
         const found = problems.filter((p) => p.file === file)
         for (const e of expected) {
           const match = found.find((p) => p.line === e.line && p.code === e.code && p.message.includes(e.text))
@@ -417,21 +434,64 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
     assert.match(ts.displayPartsToString(details?.documentation), /Sliding window length/)
   })
 
-  it('the installed bundle serves guest sign-in from PocketBase started in the app directory', async () => {
+  it("the installed bundle serves the shipped example pages from PocketBase started in the app's directory", async () => {
     const pb = await startPocketBase({
       cwd: app,
       hooksDir: inApp('pb_hooks'),
       migrationsDir: inApp('pb_migrations'),
     })
     try {
+      // login.ejs: continue as a guest; the home page's README lines show the guest banner.
       const guest = await signInAsGuest(pb)
-      const home = await (await getPage(pb, '/', guest.cookie)).text()
-      assert.equal(field(home, 'user-id'), guest.record.id)
-      assert.equal(field(home, 'user-anonymous'), 'yes')
+      const home = await viewHome(pb, guest.cookie)
+      assert.equal(home.id, guest.record.id, 'the guest is signed in')
+      assert.equal(home.anonymous, 'yes', 'a guest')
+      assert.match(home.html, /id="guest-banner"/, "the README's home lines: the guest banner")
+      assert.match(home.html, /<form method="post" action="\/upgrade">/, "the README's home lines: the save form")
+
+      // upgrade.ejs: a refused save says why next to the field and keeps the email; then a good one.
+      const email = uniqueEmail('example')
+      const password = 'example-password-1'
+      const upgradePage = await getPage(pb, '/upgrade', guest.cookie)
+      assert.equal(upgradePage.status, 200, 'GET /upgrade as a guest')
+      const short = await postUpgrade(pb, guest.cookie, { email, password: 'short1', passwordConfirm: 'short1' })
+      assert.equal(short.status, 400, `a short password: ${short.error}`)
+      assert.equal(short.fieldErrors.password, 'Use at least 8 characters.', 'next to the password')
+      assert.ok(short.html.includes(`value="${email}"`), 'the email typed is kept')
+      const saved = sessionFrom(
+        await postUpgrade(pb, guest.cookie, { email, password, passwordConfirm: password }),
+        'save',
+      )
+      const account = await viewHome(pb, saved.cookie)
+      assert.equal(account.id, guest.record.id, 'the same id')
+      assert.equal(account.anonymous, 'no', 'a full account now')
+
+      // logout.ejs: a second guest is warned before signing out.
+      const second = await signInAsGuest(pb)
+      const warning = await (await getPage(pb, '/logout', second.cookie)).text()
+      assert.match(warning, /it will be deleted/, "the guest's sign-out warning")
+      assert.match(warning, /href="\/upgrade"/, 'the offer to save first')
+
+      // login.ejs: the second guest signs in to the account with its password and is merged into it.
+      const merged = sessionFrom(await postPasswordLogin(pb, second.cookie, email, password), 'password sign-in')
+      assert.equal((await viewHome(pb, merged.cookie)).id, guest.record.id, 'signed in to the account')
+      assert.equal(await findRecord(pb, 'users', second.record.id), null, 'the merged guest is deleted')
+      const wrong = await postPasswordLogin(pb, undefined, email, `${password}-wrong`)
+      assert.equal(wrong.error, 'Wrong email or password.', 'a wrong password')
+
+      // logout.ejs: POST signs out.
+      const out = await submitForm(pb, '/logout', {}, { cookie: merged.cookie })
+      assert.equal(out.status, 302, `sign-out: ${out.error}`)
+      assert.ok(out.setCookie && isDeletion(out.setCookie), 'the cookie is cleared')
+
       // registerHooks() ran from the installed package: its cleanup route exists.
       const cleanup = await pb.api('/api/pocketpages-anonymous/cleanup', { method: 'POST' })
       assert.equal(cleanup.status, 200, await cleanup.text())
-      assert.doesNotMatch(pb.logs(), /\[pocketpages-plugin-anonymous\] (error|warn)/)
+      assert.doesNotMatch(
+        pb.logs(),
+        /\[pocketpages-plugin-anonymous\] (error|warn)|form error|login: /,
+        'errors logged',
+      )
     } finally {
       await pb.stop()
     }

@@ -13,9 +13,15 @@ import type {
   CollectionInfo,
   CounterSlot,
   CounterStore,
+  ExternalAuthInfo,
   FieldInfo,
   FieldSettings,
   Logger,
+  MergeJournal,
+  MergeMove,
+  OneTimeCode,
+  PendingMerge,
+  RelationRef,
 } from '../../src/core/ports.ts'
 
 // ---------------------------------------------------------------------------------------------
@@ -35,6 +41,8 @@ export interface FakeCollection extends CollectionInfo {
   readonly specs: FieldSpec[]
   /** The signing secrets of each token type (PocketBase's collection.authToken.secret, ...). */
   readonly secrets: Record<TokenType, string>
+  /** The collection's auth rule, as a predicate on a record (PocketBase's `authRule`; default: everyone). */
+  authRule: (record: FakeRecord) => boolean
 }
 
 export type TokenType = 'auth' | 'file' | 'verification' | 'passwordReset' | 'emailChange'
@@ -73,6 +81,9 @@ export interface CollectionSpec {
   /** Auth token lifetime in seconds (PocketBase's default for users: 7 days). */
   tokenDurationSeconds?: number
   passwordAuth?: boolean
+  /** PocketBase's `otp.duration` and `otp.length` (default 180 and 8, as a new collection has them). */
+  otp?: { duration: number; length: number }
+  mfa?: boolean
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,9 +170,20 @@ export type Operation =
   | 'validate'
   | 'hashPassword'
   | 'findStaleGuests'
+  | 'countGuests'
   | 'writeDateQuietly'
   | 'reassignRelations'
+  | 'saveNoValidate'
+  | 'writeQuietly'
+  | 'merges.insert'
+  | 'merges.update'
+  | 'linkExternalAuth'
+  | 'clearGuestQuietly'
   | 'sendVerificationEmail'
+  | 'createOneTimeCode'
+  | 'oneTimeCodeMatches'
+  | 'deleteOneTimeCode'
+  | 'sendOneTimeCode'
   | 'counters.read'
   | 'counters.total'
   | 'counters.add'
@@ -175,15 +197,37 @@ interface Counter {
   expires: number
 }
 
+/** A row of PocketBase's `_otps`: the code only as its (fake) hash. */
+export interface OtpRow extends OneTimeCode {
+  hash: string
+}
+
+/** A one-time code mail as PocketBase's mailer would have sent it. */
+export interface SentCode {
+  to: string
+  codeId: string
+  code: string
+  /** The record whose fields filled the template. */
+  recordId: string
+}
+
 export class FakeDb {
   readonly collections: FakeCollection[] = []
   rows = new Map<string, Row[]>() // collection id -> rows, in insertion order (rowid)
   counters = new Map<string, Counter>() // `${bucket}\u0000${slot}`
+  /** PocketBase's `_externalAuths` rows. */
+  externalAuths: (ExternalAuthInfo & { collectionRef: string; recordRef: string })[] = []
   countersTable = true
+  /** The merge journal (src/core/pocketbase/sql-merges.ts): one row per guest, and the undo log. */
+  merges = new Map<string, PendingMerge>()
+  mergeMoves: { merge: string; move: MergeMove }[] = []
+  mergesTable = true
   txOpen = false
   readonly trace: string[] = []
   readonly bcryptCalls: { password: string; inTransaction: boolean }[] = []
   readonly sentEmails: string[] = []
+  otps = new Map<string, OtpRow>()
+  readonly sentCodes: SentCode[] = []
   readonly logs: LogEntry[] = []
   readonly hooks = new Map<Operation, { fn: BeforeHook; times: number }[]>()
   private sequence = 0
@@ -241,9 +285,17 @@ export class FakeDb {
   snapshot(): () => void {
     const rows = new Map([...this.rows].map(([id, list]) => [id, structuredClone(list)]))
     const counters = new Map([...this.counters].map(([k, v]) => [k, { ...v }]))
+    const externalAuths = structuredClone(this.externalAuths)
+    const otps = new Map([...this.otps].map(([k, v]) => [k, { ...v }]))
+    const merges = structuredClone(this.merges)
+    const mergeMoves = structuredClone(this.mergeMoves)
     return () => {
       this.rows = rows
       this.counters = counters
+      this.externalAuths = externalAuths
+      this.otps = otps
+      this.merges = merges
+      this.mergeMoves = mergeMoves
     }
   }
 }
@@ -263,6 +315,7 @@ function validationError(fields: Record<string, string>): Error {
 export class FakeBackend implements Backend {
   readonly db: FakeDb
   readonly counters: CounterStore
+  readonly merges: MergeJournal
   readonly log: Logger
   readonly hookApp: { app: 'outer' | 'transaction' }
 
@@ -274,6 +327,7 @@ export class FakeBackend implements Backend {
     this.db = db ?? new FakeDb(clock)
     this.hookApp = { app: inTransaction ? 'transaction' : 'outer' }
     this.counters = this.counterStore()
+    this.merges = this.mergeJournal()
     const entry =
       (level: LogEntry['level']) =>
       (message: string, ...keyValues: unknown[]) => {
@@ -295,8 +349,11 @@ export class FakeBackend implements Backend {
       type,
       specs,
       fields: { getByName: (field) => infos[specs.findIndex((s) => s.name === field)] ?? null },
-      authToken: { duration: spec.tokenDurationSeconds ?? 604800 },
+      authToken: { duration: spec.tokenDurationSeconds ?? 604800, secret: `auth-secret-of-${id}` },
       passwordAuth: { enabled: spec.passwordAuth ?? true },
+      otp: spec.otp ?? { duration: 180, length: 8 },
+      mfa: { enabled: spec.mfa ?? false },
+      authRule: () => true,
       secrets: Object.fromEntries(TOKEN_TYPES.map((t) => [t, `${t}-secret-of-${id}`])) as Record<TokenType, string>,
     }
     this.db.collections.push(collection)
@@ -370,6 +427,21 @@ export class FakeBackend implements Backend {
     this.db.hooks.set(op, list)
   }
 
+  /** The merge journal's tables are missing (the plugin's third migration did not run). */
+  dropMergesTable(): void {
+    this.db.mergesTable = false
+  }
+
+  /** The merge journal's rows, for assertions. */
+  mergeRows(): PendingMerge[] {
+    return structuredClone([...this.db.merges.values()])
+  }
+
+  /** How many undo-log rows the journal holds. */
+  mergeMoveCount(): number {
+    return this.db.mergeMoves.length
+  }
+
   /** The plugin's counters table is missing (its migration did not run). */
   dropCountersTable(): void {
     this.db.countersTable = false
@@ -386,6 +458,14 @@ export class FakeBackend implements Backend {
   }
   get sentEmails(): readonly string[] {
     return this.db.sentEmails
+  }
+  /** Every one-time code mail sent, oldest first. */
+  get sentCodes(): readonly SentCode[] {
+    return this.db.sentCodes
+  }
+  /** The stored `_otps` rows. */
+  otpRows(): OtpRow[] {
+    return [...this.db.otps.values()].map((row) => ({ ...row }))
   }
   /** Every counter row, for assertions. */
   counterRows(): { bucket: string; slot: number; count: number; expires: number }[] {
@@ -496,11 +576,24 @@ export class FakeBackend implements Backend {
     if (index < 0) throw new Error('sql: no rows in result set')
     table.splice(index, 1)
     this.db.trace.push(`delete:${target.collection().name}`)
+    // PocketBase deletes an auth record's OAuth2 links with it.
+    this.db.externalAuths = this.db.externalAuths.filter(
+      (a) => !(a.recordRef === target.id && a.collectionRef === target.collection().id),
+    )
+    // PocketBase's recordRefHooks: deleting an auth record deletes its `_otps` rows.
+    for (const [id, otp] of this.db.otps) if (otp.recordId === target.id) this.db.otps.delete(id)
+    // deleteRefRecords: the id goes; a cascading field left empty deletes its record, a required
+    // one left empty refuses the whole deletion (the transaction rolls it back), others are unset.
     for (const { collection, field, row } of this.referencing(target.collection().id, target.id)) {
-      if (field.cascadeDelete) {
+      const rest = this.relationIdsOf(row[field.name]).filter((x) => x !== target.id)
+      if (field.cascadeDelete && rest.length === 0) {
         this.delete(this.db.load(collection, row))
+      } else if (field.required && rest.length === 0) {
+        throw new Error(
+          `the record cannot be deleted because it is part of a required reference in record ${row.id} (${collection.name} collection)`,
+        )
       } else {
-        row[field.name] = (field.maxSelect ?? 1) > 1 ? (row[field.name] as string[]).filter((x) => x !== target.id) : ''
+        row[field.name] = (field.maxSelect ?? 1) > 1 ? rest : ''
       }
     }
   }
@@ -594,6 +687,14 @@ export class FakeBackend implements Backend {
     return ordered.slice(skip, skip + limit).map(({ row }) => this.db.load(collection as FakeCollection, row))
   }
 
+  /** SELECT COUNT(*) WHERE flag = TRUE AND the hash ends in the marker's digest. */
+  countGuests(collection: CollectionInfo, anonymousField: string, markerDigest: string): number {
+    this.db.runHooks('countGuests', [collection, anonymousField, markerDigest])
+    return this.db
+      .table(collection)
+      .filter((row) => row[anonymousField] === true && String(row.password ?? '').endsWith(markerDigest)).length
+  }
+
   /** Repoints every relation field (base and auth collections) at `fromId` to `toId`, saving each record. */
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number {
     this.write('reassignRelations', [collection, fromId, toId])
@@ -615,6 +716,112 @@ export class FakeBackend implements Backend {
     return changed
   }
 
+  /** PocketBase's collection references: relation fields of base and auth collections (views skipped). */
+  relationsTo(collection: CollectionInfo): RelationRef[] {
+    const refs: RelationRef[] = []
+    for (const owner of this.db.collections) {
+      if (owner.type === 'view') continue
+      for (const field of owner.specs) {
+        if (field.type !== 'relation' || field.collectionId !== collection.id) continue
+        refs.push({
+          collection: owner,
+          field: field.name,
+          pointsAt: collection.id,
+          multiple: (field.maxSelect ?? 1) > 1,
+          required: !!field.required,
+          cascadeDelete: !!field.cascadeDelete,
+        })
+      }
+    }
+    return refs
+  }
+
+  /** The SQL of backend.ts: rows whose field holds `id` (in insertion order), never `id` in its own collection. */
+  findReferencing(ref: RelationRef, id: string, limit: number): FakeRecord[] {
+    const owner = this.db.collection(ref.collection.id)!
+    return this.db
+      .table(owner)
+      .filter((row) => this.relationIdsOf(row[ref.field]).includes(id))
+      .filter((row) => !(owner.id === ref.pointsAt && row.id === id))
+      .slice(0, limit)
+      .map((row) => this.db.load(owner, row))
+  }
+
+  findSoleReference(ref: RelationRef, id: string): FakeRecord | null {
+    const owner = this.db.collection(ref.collection.id)!
+    const row = this.db.table(owner).find((r) => {
+      const ids = this.relationIdsOf(r[ref.field])
+      return ids.length === 1 && ids[0] === id && !(owner.id === ref.pointsAt && r.id === id)
+    })
+    return row ? this.db.load(owner, row) : null
+  }
+
+  /** PocketBase's getStringSlice: a list as is, a lone id as a list of one, empty as none. */
+  relationIds(record: AuthRecord, field: string): string[] {
+    return this.relationIdsOf((record as FakeRecord).data[field])
+  }
+
+  /** PocketBase's saveNoValidate: like save, without the field and index checks. */
+  saveNoValidate(record: AuthRecord): void {
+    this.write('saveNoValidate', [record])
+    const fake = record as FakeRecord
+    const collection = fake.collection()
+    const table = this.db.table(collection)
+    const index = table.findIndex((r) => r.id === fake.id)
+    if (collection.fields.getByName('updated')) fake.data.updated = pocketBaseDate(this.db.clock.now())
+    if (index < 0) table.push(structuredClone(fake.data))
+    else table[index] = structuredClone(fake.data)
+    this.db.trace.push(`saveNoValidate:${collection.name}`)
+  }
+
+  /** An SQL UPDATE of one column: no validation, no `updated` change, nothing when the row is gone. */
+  writeQuietly(record: AuthRecord, field: string, value: string): void {
+    this.write('writeQuietly', [record, field, value])
+    const row = this.db.table(record.collection()).find((r) => r.id === record.id)
+    if (row) row[field] = value
+    this.db.trace.push(`writeQuietly:${field}`)
+  }
+
+  now(): number {
+    return this.db.clock.now()
+  }
+
+  externalAuthsOf(record: AuthRecord): ExternalAuthInfo[] {
+    return this.db.externalAuths
+      .filter((a) => a.recordRef === record.id && a.collectionRef === record.collection().id)
+      .sort((a, b) => a.created.localeCompare(b.created))
+      .map(({ provider, providerId, created }) => ({ provider, providerId, created }))
+  }
+
+  /** PocketBase's unique index on (collectionRef, provider, providerId). */
+  linkExternalAuth(record: AuthRecord, provider: string, providerId: string): void {
+    this.write('linkExternalAuth', [record, provider, providerId])
+    const collectionRef = record.collection().id
+    if (
+      this.db.externalAuths.some(
+        (a) => a.collectionRef === collectionRef && a.provider === provider && a.providerId === providerId,
+      )
+    ) {
+      throw new Error('providerId: Value must be unique.')
+    }
+    const created = pocketBaseDate(this.db.clock.now())
+    this.db.externalAuths.push({ collectionRef, recordRef: record.id, provider, providerId, created })
+  }
+
+  /** An SQL UPDATE of the flag and the hash: no validation, no hooks, the token key unchanged. */
+  clearGuestQuietly(record: AuthRecord, anonymousField: string, passwordHash: string): void {
+    this.write('clearGuestQuietly', [record, anonymousField, passwordHash])
+    const row = this.db.table(record.collection()).find((r) => r.id === record.id)
+    if (!row) return
+    row[anonymousField] = false
+    row.password = passwordHash
+    this.db.trace.push('clearGuestQuietly')
+  }
+
+  isReferenced(collection: CollectionInfo, id: string): boolean {
+    return this.referencing(collection.id, id).length > 0
+  }
+
   countersReady(): boolean {
     return this.db.countersTable
   }
@@ -628,6 +835,63 @@ export class FakeBackend implements Backend {
   sendVerificationEmail(record: AuthRecord): void {
     this.db.runHooks('sendVerificationEmail', [record])
     this.db.sentEmails.push(record.email())
+  }
+
+  /** A record of `_otps`; the hash stands in for bcrypt at cost 8 (counted like hashPassword). */
+  createOneTimeCode(record: AuthRecord, code: string, sentTo: string): OneTimeCode {
+    this.write('createOneTimeCode', [record, code, sentTo])
+    this.db.bcryptCalls.push({ password: code, inTransaction: this.db.txOpen })
+    const row: OtpRow = {
+      id: this.db.randomId('otp', 15),
+      collectionId: record.collection().id,
+      recordId: record.id,
+      sentTo,
+      createdMs: this.db.clock.now(),
+      hash: fakeBcrypt(code, 8),
+    }
+    this.db.otps.set(row.id, row)
+    this.db.trace.push('save:_otps')
+    const { hash: _hash, ...code_ } = row
+    return code_
+  }
+
+  findOneTimeCode(id: string): OneTimeCode | null {
+    const row = this.db.otps.get(id)
+    if (!row) return null
+    const { hash: _hash, ...code } = row
+    return code
+  }
+
+  oneTimeCodeMatches(id: string, code: string): boolean {
+    this.db.runHooks('oneTimeCodeMatches', [id, code])
+    this.db.bcryptCalls.push({ password: code, inTransaction: this.db.txOpen })
+    this.db.trace.push('bcrypt')
+    const row = this.db.otps.get(id)
+    return !!row && row.hash === fakeBcrypt(code, 8)
+  }
+
+  deleteOneTimeCode(id: string): boolean {
+    this.write('deleteOneTimeCode', [id])
+    this.db.trace.push('delete:_otps')
+    return this.db.otps.delete(id)
+  }
+
+  deleteOneTimeCodesOf(record: AuthRecord): void {
+    this.write('deleteOneTimeCode', [record.id])
+    for (const [id, otp] of this.db.otps) {
+      if (otp.recordId === record.id && otp.collectionId === record.collection().id) this.db.otps.delete(id)
+    }
+  }
+
+  /** PocketBase's `$mails.sendRecordOTP` on a copy addressed to `address`: recorded, or the hook throws. */
+  sendOneTimeCode(record: AuthRecord, address: string, codeId: string, code: string): void {
+    this.db.runHooks('sendOneTimeCode', [record, address, codeId, code])
+    this.db.sentCodes.push({ to: address, codeId, code, recordId: record.id })
+    this.db.trace.push('mail:otp')
+  }
+
+  mayAuthenticate(record: AuthRecord): boolean {
+    return (record as FakeRecord).collection().authRule(record as FakeRecord)
   }
 
   // --- internals ------------------------------------------------------------------------------
@@ -669,6 +933,71 @@ export class FakeBackend implements Backend {
       }
     }
     return found
+  }
+
+  private relationIdsOf(value: unknown): string[] {
+    if (Array.isArray(value)) return value.map(String).filter((id) => id !== '')
+    return typeof value === 'string' && value !== '' ? [value] : []
+  }
+
+  /** The merge journal's tables (src/core/pocketbase/sql-merges.ts). */
+  private mergeJournal(): MergeJournal {
+    const key = (m: { guestCollection: string; guest: string }) => `${m.guestCollection}/${m.guest}`
+    const table = () => {
+      if (!this.db.mergesTable) throw new Error('SQL logic error: no such table: pocketpages_anonymous_merges')
+      return this.db.merges
+    }
+    const sameMove = (a: MergeMove, b: MergeMove) =>
+      a.collection === b.collection && a.record === b.record && a.field === b.field
+    return {
+      ready: () => this.db.mergesTable,
+      find: (guestCollection, guest) => {
+        const row = table().get(key({ guestCollection, guest }))
+        return row ? structuredClone(row) : null
+      },
+      list: (limit) => structuredClone([...table().values()].sort((a, b) => a.heartbeat - b.heartbeat).slice(0, limit)),
+      insert: (merge) => {
+        this.write('merges.insert', [merge])
+        if (table().has(key(merge))) throw new Error('UNIQUE constraint failed: pocketpages_anonymous_merges.id')
+        table().set(key(merge), structuredClone(merge))
+        this.db.trace.push('merges.insert')
+      },
+      update: (merge) => {
+        this.write('merges.update', [merge])
+        const row = table().get(key(merge))
+        if (row) Object.assign(row, { state: merge.state, attempt: merge.attempt, heartbeat: merge.heartbeat })
+      },
+      remove: (merge) => {
+        table().delete(key(merge))
+        this.db.trace.push('merges.remove')
+      },
+      addMove: (merge, move) => {
+        const k = key(merge)
+        if (this.db.mergeMoves.some((m) => m.merge === k && sameMove(m.move, move))) return
+        this.db.mergeMoves.push({ merge: k, move: structuredClone(move) })
+      },
+      moves: (merge, limit) =>
+        structuredClone(
+          this.db.mergeMoves
+            .filter((m) => m.merge === key(merge))
+            .slice(0, limit)
+            .map((m) => m.move),
+        ),
+      purgeMoves: (merge, limit) => {
+        const k = key(merge)
+        let purged = 0
+        this.db.mergeMoves = this.db.mergeMoves.filter((m) => {
+          if (m.merge !== k || purged >= limit) return true
+          purged++
+          return false
+        })
+        return purged
+      },
+      removeMove: (merge, move) => {
+        const k = key(merge)
+        this.db.mergeMoves = this.db.mergeMoves.filter((m) => !(m.merge === k && sameMove(m.move, move)))
+      },
+    }
   }
 
   /** PocketBase's counters table (src/core/pocketbase/sql-counters.ts), one row per (bucket, slot). */

@@ -4,6 +4,11 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { outcomeOf, World, type WorldSpec } from '../support/fake-world.ts'
 
+/** The rate limits' rows: every counter but the operator's stats (stats.ts), which sign-ins add to. */
+function limitRows(w: World) {
+  return w.backend.counterRows().filter((r) => !r.bucket.startsWith('stats:'))
+}
+
 /** Guest sign-ins from `ip`; returns each one's error code (null = signed in). */
 function signIns(w: World, count: number, ip = '192.0.2.1'): (string | null)[] {
   return Array.from({ length: count }, () => outcomeOf(w.post(undefined, { ip }), (a) => a.signInAnonymously()).error)
@@ -83,17 +88,20 @@ describe('guest sign-in: per client network', () => {
   it('perNetwork 0: no per-network limit and nothing stored for it', () => {
     const w = limited({ rateLimit: { perNetwork: 0 } })
     assert.deepEqual(signIns(w, 40), Array(40).fill(null))
-    assert.deepEqual(w.backend.counterRows(), [])
+    assert.deepEqual(limitRows(w), [], 'a per-network row was stored')
   })
   it('stores networks only as keyed hashes, never the address', () => {
     const w = limited({})
     signIns(w, 2, '203.0.113.77')
-    const rows = w.backend.counterRows()
+    const rows = limitRows(w)
     assert.deepEqual(
       rows.map((r) => [r.bucket.replace(/^signin:[0-9a-f]{32}$/, 'signin:HASH'), r.count]),
       [['signin:HASH', 2]],
     )
-    assert.ok(!JSON.stringify(rows).includes('203.0.113'))
+    assert.ok(
+      !JSON.stringify(rows).includes('203.0.113'),
+      `the counters store no client address: ${JSON.stringify(rows)}`,
+    )
   })
 })
 
@@ -127,17 +135,28 @@ describe('guest sign-in: the global limit', () => {
       [...signIns(w, 1, '192.0.2.1'), ...signIns(w, 2, '198.51.100.1')],
       [null, 'RATE_LIMITED', 'RATE_LIMITED'],
     )
-    const byNetwork = w.backend.counterRows().filter((r) => r.bucket !== 'signin:*')
+    const byNetwork = limitRows(w).filter((r) => r.bucket !== 'signin:*')
     assert.deepEqual(
       byNetwork.map((r) => r.count),
       [1],
       'only the network that got its guest has a count',
     )
+    assert.deepEqual(
+      w.backend
+        .counterRows()
+        .filter((r) => r.bucket === 'stats:created')
+        .map((r) => r.count),
+      [1],
+      'the refused sign-ins were counted as created guests',
+    )
   })
   it('0 (the default): no global counter', () => {
     const w = limited({})
     signIns(w, 1)
-    assert.ok(!w.backend.counterRows().some((r) => r.bucket === 'signin:*'))
+    assert.ok(
+      !w.backend.counterRows().some((r) => r.bucket === 'signin:*'),
+      'with global 0 no global counter row is written',
+    )
   })
 })
 

@@ -107,7 +107,7 @@ describe('signIn: scenarios', () => {
 })
 
 describe('signIn: merging the guest', () => {
-  it("moves the guest's records to the account in one transaction, then deletes the guest", () => {
+  it("ends the guest's session, moves its records to the account, then deletes the guest, in short transactions", () => {
     const w = new World()
     w.addNotes()
     const guest = w.signInGuest()
@@ -118,7 +118,16 @@ describe('signIn: merging the guest', () => {
     auth.signIn({ token: user.newAuthToken() })
     assert.equal(w.backend.row('notes', note.id)!.owner, user.id)
     assert.equal(w.backend.row('users', guest.record.id), null)
-    assert.deepEqual(w.backend.trace.slice(before), ['tx:begin', 'save:notes', 'delete:users', 'tx:commit'])
+    assert.deepEqual(
+      w.backend.trace.slice(before),
+      [
+        ...['tx:begin', 'merges.insert', 'writeQuietly:tokenKey', 'tx:commit'],
+        ...['tx:begin', 'save:notes', 'tx:commit'],
+        ...['tx:begin', 'delete:users', 'counters.add', 'tx:commit'],
+        ...['tx:begin', 'merges.remove', 'tx:commit'],
+      ],
+      'journal and session end, one batch of moves, the deletion with the stats count (counters.add), the purge',
+    )
   })
   it('runs the onMerge hook instead when one is configured', () => {
     const calls: string[] = []

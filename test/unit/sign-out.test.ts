@@ -120,18 +120,22 @@ describe('endGuest', () => {
   it('returns true when it ended the guest, in one transaction', () => {
     const w = new World()
     const guest = w.insertGuest()
-    assert.equal(endGuest(w.backend, guest, options), true)
-    assert.deepEqual(w.backend.trace, ['tx:begin', 'save:users', 'tx:commit'])
+    assert.equal(endGuest(w.backend, guest, options, w.clock.now()), true)
+    assert.deepEqual(
+      w.backend.trace,
+      ['tx:begin', 'save:users', 'counters.add', 'tx:commit'],
+      'the sign-out and its stats count (counters.add) share the transaction',
+    )
   })
   it('returns false for a guest whose session already changed, and writes nothing', () => {
     const w = new World()
     const guest = w.insertGuest()
     w.backend.change('users', guest.id, { tokenKey: 'other' })
-    assert.equal(endGuest(w.backend, guest, options), false)
+    assert.equal(endGuest(w.backend, guest, options, w.clock.now()), false)
     assert.deepEqual(w.backend.trace, ['tx:begin', 'tx:commit'])
   })
   it('returns false for a full account', () => {
     const w = new World()
-    assert.equal(endGuest(w.backend, w.insertUser({ anonymous: true }), options), false)
+    assert.equal(endGuest(w.backend, w.insertUser({ anonymous: true }), options, w.clock.now()), false)
   })
 })

@@ -7,7 +7,8 @@
  * guests; the app's `beforeGuestSignIn` check (a captcha, say) passes.
  * Transaction: the sign-in is counted against the per-network and global limits and the guest is
  * created in the SAME transaction, so a burst across PocketBase's JS VMs never gets one more than
- * the limit, and a refused count rolls back with the insert (sign-in-limit.ts, guests.ts).
+ * the limit, and a refused count rolls back with the insert (sign-in-limit.ts, guests.ts). The
+ * operator's count of created guests (stats.ts) is in it too: a refused sign-in is never counted.
  * Result: PocketBase's own auth token, in the session cookie.
  */
 
@@ -18,9 +19,15 @@ import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../errors'
 import { createGuestRecord } from '../guests'
 import type { AuthRecord, CollectionInfo } from '../ports'
 import { countGuestSignIn } from '../sign-in-limit'
+import { recordEvent } from '../stats'
 import type { OperationContext } from './context'
 
-export function signInAnonymously(ctx: OperationContext, requested: { collection?: string } = {}): AuthData {
+export function signInAnonymously(
+  ctx: OperationContext,
+  requested: { collection?: string } = {},
+  /** ensureGuest() on a GET: a new guest for the asking browser needs no CSRF gate (ensure-guest.ts). */
+  how: { skipCrossSiteCheck?: boolean } = {},
+): AuthData {
   const { session, backend, options } = ctx
   const collectionName = requested.collection ?? options.collection
   if (!options.collections.includes(collectionName)) {
@@ -30,7 +37,7 @@ export function signInAnonymously(ctx: OperationContext, requested: { collection
       { collection: collectionName },
     )
   }
-  session.refuseCrossSite()
+  if (!how.skipCrossSiteCheck) session.refuseCrossSite()
 
   const current = session.record
   if (current) {
@@ -50,7 +57,7 @@ export function signInAnonymously(ctx: OperationContext, requested: { collection
 }
 
 /** The app's `beforeGuestSignIn`: only `true` lets the sign-in through; a throwing check refuses. */
-function runGuestCheck(ctx: OperationContext): void {
+export function runGuestCheck(ctx: OperationContext): void {
   const check = ctx.hooks.beforeGuestSignIn()
   if (!check) return
   let passed: unknown = false
@@ -84,7 +91,9 @@ function createGuestWithinLimits(ctx: OperationContext, collection: CollectionIn
   try {
     return backend.transaction((tx) => {
       countGuestSignIn(tx.counters, keys, network, options.rateLimit, now)
-      return createGuestRecord(tx, collection, options, crypto, now)
+      const guest = createGuestRecord(tx, collection, options, crypto, now)
+      recordEvent(tx, 'created', now)
+      return guest
     })
   } catch (error) {
     if (!isAnonymousAuthError(error) && !backend.countersReady()) throw missingMigration()
@@ -92,7 +101,7 @@ function createGuestWithinLimits(ctx: OperationContext, collection: CollectionIn
   }
 }
 
-function missingMigration(): AnonymousAuthError {
+export function missingMigration(): AnonymousAuthError {
   return new AnonymousAuthError(
     ErrorCodes.MIGRATION_MISSING,
     "Guest sign-in needs the plugin's migrations (they create the counters its rate limits use). Copy them into pb_migrations/ and restart PocketBase.",

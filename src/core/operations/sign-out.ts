@@ -8,13 +8,15 @@
  * rotated (every token it had stops working, including copies) and its last activity is set to the
  * epoch, so the next cleanup run deletes it through PocketBase (cascades and hooks apply). This runs
  * in one transaction that re-reads the guest: when a concurrent upgrade or merge changed the session
- * first, that one wins and nothing is done here. Full accounts only lose the cookie (elsewhere).
+ * first, that one wins and nothing is done (or counted in the stats) here. Full accounts only lose
+ * the cookie (elsewhere).
  */
 import { PLUGIN_NAME } from '../constants'
 import { formatPocketBaseDate } from '../dates'
 import { isGuestRecord } from '../guest-identity'
 import type { ResolvedOptions } from '../options'
 import type { AuthRecord, Backend } from '../ports'
+import { recordEvent } from '../stats'
 import type { OperationContext } from './context'
 
 export function signOut(ctx: OperationContext): void {
@@ -23,7 +25,7 @@ export function signOut(ctx: OperationContext): void {
   const guest = session.record
   if (guest && session.isAnonymous(guest)) {
     try {
-      endGuest(backend, guest, options)
+      endGuest(backend, guest, options, ctx.now())
     } catch (error) {
       // Signing out must always work for the browser; the guest then ends by inactivity instead.
       backend.log.warn(
@@ -43,6 +45,7 @@ export function endGuest(
   backend: Backend,
   guest: AuthRecord,
   options: Pick<ResolvedOptions, 'anonymousField' | 'lastSeenField'>,
+  nowMs: number,
 ): boolean {
   return backend.transaction((tx) => {
     const fresh = tx.findRecordById(guest.collection(), guest.id)
@@ -51,6 +54,7 @@ export function endGuest(
     fresh.refreshTokenKey()
     fresh.set(options.lastSeenField, formatPocketBaseDate(0))
     tx.save(fresh)
+    recordEvent(tx, 'signed-out', nowMs)
     return true
   })
 }

@@ -11,7 +11,8 @@
  *   3. PocketBase's own validation of the new email and password (reads only, no bcrypt);
  *   4. bcrypt, outside any transaction;
  *   5. one short transaction that re-reads the guest, refuses if its session changed meanwhile
- *      (upgraded, merged or signed out by a concurrent request: exactly one of them wins), and saves.
+ *      (upgraded, merged or signed out by a concurrent request: exactly one of them wins), saves,
+ *      and counts the upgrade in the operator's stats (stats.ts): a rolled-back upgrade counts nothing.
  * The token key is rotated, so every token issued to the guest stops working. Cross-site requests
  * are refused before any of it. Then, if asked, PocketBase's verification email goes out (a failure
  * to send leaves the upgrade standing), and the browser is signed in with a fresh token.
@@ -25,6 +26,7 @@ import { fieldErrorsOf, goErrorMessage } from '../go-errors'
 import { isGuestRecord } from '../guest-identity'
 import type { ResolvedOptions } from '../options'
 import type { AuthRecord, Backend } from '../ports'
+import { recordEvent } from '../stats'
 import type { OperationContext } from './context'
 
 /** bcrypt reads at most 72 bytes of a password; refuse longer ones instead of truncating them. */
@@ -47,14 +49,20 @@ export function upgradeAnonymousUser(ctx: OperationContext, input: UpgradeInput)
     windowSeconds: options.upgrade.failureWindowSeconds,
   }
   const refusal = 'Too many failed attempts to save this account.'
-  const record = upgradeGuest(backend, session.record, input ?? {}, options, (guestId) =>
-    beginAttempt(
-      backend,
-      keys,
-      { name: 'upgrade', key: guestId, network: session.clientNetwork(), refusal },
-      limits,
-      ctx.now(),
-    ),
+  const record = upgradeGuest(
+    backend,
+    session.record,
+    input ?? {},
+    options,
+    (guestId) =>
+      beginAttempt(
+        backend,
+        keys,
+        { name: 'upgrade', key: guestId, network: session.clientNetwork(), refusal },
+        limits,
+        ctx.now(),
+      ),
+    ctx.now(),
   )
   if (options.upgrade.sendVerificationEmail) {
     try {
@@ -79,6 +87,7 @@ export function upgradeGuest(
   input: UpgradeInput,
   options: Pick<ResolvedOptions, 'anonymousField'>,
   beginAttempt: (guestId: string) => Attempt,
+  nowMs: number,
 ): AuthRecord {
   if (!guest) throw new AnonymousAuthError(ErrorCodes.NOT_SIGNED_IN, 'Sign in as a guest before upgrading the account.')
   if (!isGuestRecord(backend, guest, options.anonymousField)) {
@@ -121,6 +130,7 @@ export function upgradeGuest(
     } catch (error) {
       throw validationError(error)
     }
+    recordEvent(tx, 'upgraded-password', nowMs)
     return fresh
   })
   attempt.succeeded()

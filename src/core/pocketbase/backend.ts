@@ -3,8 +3,20 @@
  * builds SQL or filters, and touches PocketBase's globals. The policy modules never see them.
  * What happens here is proven by the end-to-end tests against real PocketBase binaries.
  */
-import type { AuthRecord, Backend, CollectionInfo, FieldInfo, Logger } from '../ports'
+import { parsePocketBaseDate } from '../dates'
+import type {
+  AuthRecord,
+  Backend,
+  CollectionInfo,
+  ExternalAuthInfo,
+  FieldInfo,
+  Logger,
+  OneTimeCode,
+  RelationRef,
+} from '../ports'
+import { referencingWhere, repointedIds, soleReferenceWhere, staleGuestsWhere } from './queries'
 import { countersTableExists, SqlCounters } from './sql-counters'
+import { SqlMergeJournal } from './sql-merges'
 
 /** A password field's value (PocketBase's PasswordFieldValue): both parts writable. */
 interface PasswordValue {
@@ -17,6 +29,8 @@ interface RelationField {
   type(): string
   collectionId: string
   maxSelect: number
+  required: boolean
+  cascadeDelete: boolean
 }
 
 /** One per JS VM for `$app` (nothing in it belongs to a request); transactions get their own. */
@@ -31,10 +45,12 @@ export function pocketBaseBackend(app: core.App): Backend {
 /** A class, so that making one for each transaction is one small object, not two dozen closures. */
 class PocketBaseBackend implements Backend {
   readonly counters: SqlCounters
+  readonly merges: SqlMergeJournal
   readonly log: Logger
 
   constructor(private readonly app: core.App) {
     this.counters = new SqlCounters(app)
+    this.merges = new SqlMergeJournal(app)
     this.log = {
       info: (message, ...keyValues) => app.logger().info(message, ...keyValues),
       warn: (message, ...keyValues) => app.logger().warn(message, ...keyValues),
@@ -136,18 +152,133 @@ class PocketBaseBackend implements Backend {
     limit: number,
     skip: number,
   ): AuthRecord[] {
-    const byLastSeen = `(${fields.lastSeen} != '' && ${fields.lastSeen} < {:cutoff})`
-    // Guests from before `lastSeen` existed fall back to `created`, where the collection has it
-    // (auth collections made through the API since 0.23 may not).
-    const hasCreated = !!collection.fields.getByName('created')
-    const stale = hasCreated ? `(${byLastSeen} || (${fields.lastSeen} = '' && created < {:cutoff}))` : byLastSeen
-    const filter = `${fields.anonymous} = true && ${stale}`
-    const records = this.app.findRecordsByFilter(collection.id, filter, fields.lastSeen, limit, skip, { cutoff })
+    const where = staleGuestsWhere(fields, !!collection.fields.getByName('created'))
+    const records = arrayOf(new Record())
+    this.app
+      .recordQuery(collection.id)
+      .andWhere($dbx.exp(where, { cutoff }))
+      .orderBy(`${fields.lastSeen} ASC`)
+      .limit(limit)
+      .offset(skip)
+      .all(records)
     return records.filter((record): record is core.Record => !!record)
+  }
+
+  countGuests(collection: CollectionInfo, anonymousField: string, markerDigest: string): number {
+    // The (anonymous, lastSeen) index narrows to flagged rows; the suffix test is the marker.
+    return this.app.countRecords(
+      collection.id,
+      $dbx.hashExp({ [anonymousField]: true }),
+      $dbx.exp('substr([[password]], {:from}) = {:digest}', { from: -markerDigest.length, digest: markerDigest }),
+    )
   }
 
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number {
     return reassignRelations(this.app, collection.id, fromId, toId)
+  }
+
+  relationsTo(collection: CollectionInfo): RelationRef[] {
+    const refs: RelationRef[] = []
+    for (const owner of this.app.findAllCollections('base', 'auth')) {
+      if (!owner) continue
+      for (const field of owner.fields as unknown as RelationField[]) {
+        if (field?.type() !== 'relation' || field.collectionId !== collection.id) continue
+        refs.push({
+          collection: owner,
+          field: field.name,
+          pointsAt: collection.id,
+          multiple: field.maxSelect > 1,
+          required: !!field.required,
+          cascadeDelete: !!field.cascadeDelete,
+        })
+      }
+    }
+    return refs
+  }
+
+  findReferencing(ref: RelationRef, id: string, limit: number): AuthRecord[] {
+    const where = referencingWhere({ name: ref.field, maxSelect: ref.multiple ? 2 : 1 })
+    return this.queryReferencing(ref, id, $dbx.exp(where, { id }), limit)
+  }
+
+  findSoleReference(ref: RelationRef, id: string): AuthRecord | null {
+    const where = soleReferenceWhere({ name: ref.field, maxSelect: ref.multiple ? 2 : 1 })
+    return this.queryReferencing(ref, id, $dbx.exp(where, { id }), 1)[0] ?? null
+  }
+
+  relationIds(record: AuthRecord, field: string): string[] {
+    return asRecord(record)
+      .getStringSlice(field)
+      .filter((id) => !!id)
+  }
+
+  saveNoValidate(record: AuthRecord): void {
+    this.app.saveNoValidate(asRecord(record))
+  }
+
+  writeQuietly(record: AuthRecord, field: string, value: string): void {
+    this.app
+      .nonconcurrentDB()
+      .newQuery(`UPDATE {{${record.collection().name}}} SET [[${field}]] = {:value} WHERE [[id]] = {:id}`)
+      .bind({ value, id: record.id })
+      .execute()
+  }
+
+  now(): number {
+    return Date.now()
+  }
+
+  private queryReferencing(ref: RelationRef, id: string, where: dbx.Expression, limit: number): core.Record[] {
+    const records = arrayOf(new Record()) as core.Record[]
+    let query = this.app.recordQuery(ref.collection.id).andWhere(where)
+    // Never the guest itself (a relation of its own collection to itself).
+    if (ref.collection.id === ref.pointsAt) query = query.andWhere($dbx.not($dbx.hashExp({ id })))
+    query.limit(limit).all(records)
+    return records.filter((record): record is core.Record => !!record)
+  }
+
+  externalAuthsOf(record: AuthRecord): ExternalAuthInfo[] {
+    const rows = this.app.findRecordsByFilter(
+      EXTERNAL_AUTHS,
+      'collectionRef = {:collection} && recordRef = {:record}',
+      'created',
+      0,
+      0,
+      { collection: record.collection().id, record: record.id },
+    )
+    const list: ExternalAuthInfo[] = []
+    for (const row of rows) {
+      if (!row) continue
+      list.push({
+        provider: row.getString('provider'),
+        providerId: row.getString('providerId'),
+        created: row.getString('created'),
+      })
+    }
+    return list
+  }
+
+  linkExternalAuth(record: AuthRecord, provider: string, providerId: string): void {
+    const row = new Record(this.app.findCachedCollectionByNameOrId(EXTERNAL_AUTHS))
+    row.set('collectionRef', record.collection().id)
+    row.set('recordRef', record.id)
+    row.set('provider', provider)
+    row.set('providerId', providerId)
+    this.app.save(row)
+  }
+
+  clearGuestQuietly(record: AuthRecord, anonymousField: string, passwordHash: string): void {
+    this.app
+      .nonconcurrentDB()
+      .newQuery(
+        `UPDATE {{${record.collection().name}}} SET [[${anonymousField}]] = 0, [[password]] = {:hash} WHERE [[id]] = {:id}`,
+      )
+      .bind({ hash: passwordHash, id: record.id })
+      .execute()
+  }
+
+  isReferenced(collection: CollectionInfo, id: string): boolean {
+    return isReferenced(this.app, collection.id, id)
   }
 
   countersReady(): boolean {
@@ -160,6 +291,68 @@ class PocketBaseBackend implements Backend {
 
   pause(ms: number): void {
     sleep(ms)
+  }
+
+  createOneTimeCode(record: AuthRecord, code: string, sentTo: string): OneTimeCode {
+    const otp = new Record(this.app.findCachedCollectionByNameOrId(OTPS))
+    otp.set('collectionRef', record.collection().id)
+    otp.set('recordRef', record.id)
+    otp.setPassword(code) // hashed by the password field (bcrypt at its cost, 8)
+    otp.set('sentTo', sentTo)
+    this.app.save(otp)
+    return oneTimeCode(otp)
+  }
+
+  findOneTimeCode(id: string): OneTimeCode | null {
+    const otp = this.findOtp(id)
+    return otp ? oneTimeCode(otp) : null
+  }
+
+  oneTimeCodeMatches(id: string, code: string): boolean {
+    const otp = this.findOtp(id)
+    return !!otp && otp.validatePassword(code)
+  }
+
+  deleteOneTimeCode(id: string): boolean {
+    const otp = this.findOtp(id)
+    if (!otp) return false
+    this.app.delete(otp)
+    return true
+  }
+
+  deleteOneTimeCodesOf(record: AuthRecord): void {
+    this.app.deleteAllOTPsByRecord(asRecord(record))
+  }
+
+  sendOneTimeCode(record: AuthRecord, address: string, codeId: string, code: string): void {
+    // An unsaved copy addressed to the new email: PocketBase's OTP mail goes to the record's email.
+    const copy = this.app.findRecordById(record.collection().id, record.id)
+    copy.setEmail(address)
+    $mails.sendRecordOTP(this.app, copy, codeId, code)
+  }
+
+  mayAuthenticate(record: AuthRecord): boolean {
+    // What PocketBase's auth responses check (apis/record_helpers.go): the collection's auth rule,
+    // for a request that is not yet signed in to anyone (nil rule: superusers only).
+    const collection = asRecord(record).collection()
+    return this.app.canAccessRecord(asRecord(record), new RequestInfo({}), collection.authRule as string)
+  }
+
+  private findOtp(id: string): core.Record | null {
+    return orNull(() => this.app.findRecordById(OTPS, id))
+  }
+}
+
+/** PocketBase's system collection of one-time passwords. */
+const OTPS = '_otps'
+
+function oneTimeCode(otp: core.Record): OneTimeCode {
+  return {
+    id: otp.id,
+    collectionId: otp.getString('collectionRef'),
+    recordId: otp.getString('recordRef'),
+    sentTo: otp.getString('sentTo'),
+    createdMs: parsePocketBaseDate(otp.getString('created')) ?? 0,
   }
 }
 
@@ -213,6 +406,21 @@ function inTransaction<T>(app: core.App, fn: (tx: Backend) => T): T {
   return result as T
 }
 
+/** PocketBase's system collection of OAuth2 identities. */
+const EXTERNAL_AUTHS = '_externalAuths'
+
+/** Whether any relation field (base and auth collections) holds `id` of `collectionId`. */
+function isReferenced(app: core.App, collectionId: string, id: string): boolean {
+  for (const collection of app.findAllCollections('base', 'auth')) {
+    if (!collection) continue
+    for (const field of collection.fields as unknown as RelationField[]) {
+      if (field?.type() !== 'relation' || field.collectionId !== collectionId) continue
+      if (findReferencing(app, collection.name, field, id).some((r) => !!r)) return true
+    }
+  }
+  return false
+}
+
 /** Repoints every relation to `fromId` (in `collectionId`) at `toId`. Returns how many records changed. */
 function reassignRelations(app: core.App, collectionId: string, fromId: string, toId: string): number {
   let changed = 0
@@ -223,11 +431,7 @@ function reassignRelations(app: core.App, collectionId: string, fromId: string, 
       for (const record of findReferencing(app, collection.name, field, fromId)) {
         if (!record) continue
         if (field.maxSelect > 1) {
-          const ids = record.getStringSlice(field.name).map((id) => (id === fromId ? toId : id))
-          record.set(
-            field.name,
-            ids.filter((id, i) => ids.indexOf(id) === i),
-          )
+          record.set(field.name, repointedIds(record.getStringSlice(field.name), fromId, toId))
         } else {
           record.set(field.name, toId)
         }
@@ -245,16 +449,5 @@ function findReferencing(
   field: RelationField,
   id: string,
 ): (core.Record | undefined)[] {
-  if (field.maxSelect > 1) {
-    // Multiple relations are stored as a JSON array of ids.
-    const name = field.name
-    return app.findAllRecords(
-      collectionName,
-      $dbx.exp(
-        `EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid([[${name}]]) THEN [[${name}]] ELSE '[]' END) WHERE json_each.value = {:id})`,
-        { id },
-      ),
-    )
-  }
-  return app.findAllRecords(collectionName, $dbx.hashExp({ [field.name]: id }))
+  return app.findAllRecords(collectionName, $dbx.exp(referencingWhere(field), { id }))
 }
