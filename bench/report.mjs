@@ -118,7 +118,7 @@ function markdown(report, chartFile) {
     '',
     caption(report),
     '',
-    'Targets (issue 11), each measured side by side in this run:',
+    'Targets (issues 11 and 19), each measured side by side in this run:',
     '',
     mdTable(TARGET_HEAD, targetRows(report), 'lrrr'),
     '',
@@ -133,6 +133,14 @@ function markdown(report, chartFile) {
     mdTable(RESULT_HEAD, resultRows(report, true), 'llrrrrr'),
     '',
     cleanupCaption(report),
+    '',
+    report.pageMicroUs
+      ? `Profile of a page view (bench/page-micro.mjs): PocketBase CPU in µs per call, one JS VM, fake PocketPages objects on a real event; \`empty\` is the fake page alone, \`anonymous\`/\`authPlugin\` one plugin, \`both\` the demo order, \`authFirst\` the auth plugin first; the rest are pieces of a read alone, and running each bundle once (a throw-away VM's share): ${Object.entries(
+          report.pageMicroUs,
+        )
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}.`
+      : '',
     '',
     report.microTimingsUs
       ? `Micro-timings in one JS VM without load, µs per call: ${Object.entries(report.microTimingsUs)

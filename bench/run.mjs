@@ -19,6 +19,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { newestVersion, repoRoot } from '../scripts/pocketbase.mjs'
 import { runCleanupPhase, serverInfo } from './cleanup.mjs'
+import { pageMicro } from './page-micro.mjs'
 import { round, runScenarios } from './phase.mjs'
 import { writeReport } from './report.mjs'
 import { CLEANUP, evaluateTargets, PHASES, SCENARIOS } from './scenarios.mjs'
@@ -172,21 +173,37 @@ async function main() {
   const loadAverageAtStart = os.loadavg().map((v) => round(v, 2))
   /** @type {{ results: Record<string, Summary>, samples: { cookies: string[], tokens: string[] }, servers: any[] }} */
   const out = { results: {}, samples: { cookies: [], tokens: [] }, servers: [] }
-  /** @type {{ micro: Record<string, number> | null, verification: Awaited<ReturnType<typeof verifySamples>> | null }} */
-  const site = { micro: null, verification: null }
+  /** @type {{ micro: Record<string, number> | null, pageMicro: Record<string, number> | null, verification: Awaited<ReturnType<typeof verifySamples>> | null }} */
+  const site = { micro: null, pageMicro: null, verification: null }
   for (const phase of PHASES) {
     if (!settings.phases.includes(phase.id)) continue
     await runPhase(phase, out, async (server) => {
       if (phase.id !== 'site') return
       site.verification = await verifySamples(server, out.samples)
       site.micro = await microTimings(server)
+      // The plugins' CPU per page view, by case (bench/page-micro.mjs): the profile behind the targets.
+      const table = await pageMicro([{ name: 'site', target: server.target }], {
+        n: quick ? 500 : 2000,
+        calls: quick ? 1 : 3,
+      })
+      site.pageMicro = table.site ?? null
     })
   }
   const { micro, verification } = site
+  const pageMicroUs = site.pageMicro
+  const bundleKb = round(
+    fs.statSync(path.join(repoRoot, 'pb_hooks', 'lib', 'pocketpages-plugin-anonymous.js')).size / 1024,
+    1,
+  )
   const cleanup = settings.phases.includes('cleanup')
     ? await runCleanupPhase(scaled(CLEANUP.server), settings, out)
     : null
 
+  /** Running the plugin's bundle once in a JS VM, ms: by CPU time when measured, else wall time. */
+  const bundleMs = () => {
+    const us = pageMicroUs?.runAnonymousBundle ?? micro?.runAnonymousBundle
+    return us === undefined ? null : round(us / 1000, 2)
+  }
   const cold = out.results['cold_page@cold']
   const pooled = out.results['cold_page@pooled']
   const coldVm =
@@ -198,13 +215,13 @@ async function main() {
             cold.countedShare && cold.pbCpuMsPerOp !== null && pooled.pbCpuMsPerOp !== null
               ? round((cold.pbCpuMsPerOp - pooled.pbCpuMsPerOp) / cold.countedShare, 2)
               : null,
-          anonymousBundleMs: micro ? round((micro.runAnonymousBundle ?? Number.NaN) / 1000, 2) : null,
+          anonymousBundleMs: bundleMs(),
         }
-      : micro
-        ? { anonymousBundleMs: round((micro.runAnonymousBundle ?? Number.NaN) / 1000, 2), msPerVm: null }
+      : micro || pageMicroUs
+        ? { anonymousBundleMs: bundleMs(), msPerVm: null }
         : null
 
-  const targets = evaluateTargets({ scenarios: out.results, cleanup, coldVm })
+  const targets = evaluateTargets({ scenarios: out.results, cleanup, coldVm, pageMicroUs, bundleKb })
   await writeReport(
     {
       generatedAt: new Date().toISOString(),
@@ -232,6 +249,8 @@ async function main() {
       cleanup,
       coldVm,
       microTimingsUs: micro,
+      pageMicroUs,
+      bundleKb,
       verification,
       totalSeconds: round((performance.now() - started) / 1000, 1),
     },

@@ -38,6 +38,22 @@ export const SCENARIOS = {
     expect: { status: 302, cookie: 'pb_auth' },
     samples: 4,
   },
+  signin_by_hand: {
+    id: 'signin_by_hand',
+    title: 'Guest sign-in by hand, same app',
+    what: "POST /bench-guest-by-hand: a page of the same app doing PocketBase's part (validated insert of the same guest record with a ready hash, its token, a cookie) → 302",
+    unit: 'sign-ins/s',
+    load: 'wrk',
+    request: {
+      method: 'POST',
+      path: '/bench-guest-by-hand',
+      body: 'mode=anonymous',
+      contentType: FORM,
+      sameOrigin: true,
+      clientIps: 'distinct',
+    },
+    expect: { status: 302, cookie: 'pb_auth' },
+  },
   guest_insert: {
     id: 'guest_insert',
     title: 'Bare guest insert',
@@ -154,9 +170,9 @@ export const SCENARIOS = {
  *   env?: Record<string, string>,
  *   hooksPool?: 'pooled' | number,
  *   fill?: { guests?: number, staleGuests?: number, windowSignIns?: number },
- *   anonymousFirst?: boolean,
+ *   authFirst?: boolean,
  * }} ServerSpec `hooksPool: 'pooled'`: enough prewarmed JS VMs for the connections (2 × concurrency).
- *   `anonymousFirst`: +config.js lists this plugin before pocketpages-plugin-auth (the demo: after).
+ *   `authFirst`: +config.js lists pocketpages-plugin-auth before this plugin (the demo: after).
  * @typedef {{ id: string, title: string, servers: ServerSpec[], scenarios: string[], diagnostics?: string[] }} Phase
  *   Each phase runs its scenarios on its servers side by side: rounds in alternating order.
  *   `diagnostics` run too unless BENCH_DIAGNOSTICS=0; they split the costs behind the targets.
@@ -171,7 +187,16 @@ export const PHASES = [
     id: 'site',
     title: 'The demo app, default settings but limits that never refuse',
     servers: [{ id: 'site', title: 'demo app', env: SITE_ENV, hooksPool: 'pooled' }],
-    scenarios: ['signin', 'guest_insert', 'upstream', 'session_in', 'session_out', 'home_in', 'home_out'],
+    scenarios: [
+      'signin',
+      'signin_by_hand',
+      'guest_insert',
+      'upstream',
+      'session_in',
+      'session_out',
+      'home_in',
+      'home_out',
+    ],
     diagnostics: ['plain_insert', 'signin_direct', 'verify', 'noop'],
   },
   {
@@ -201,13 +226,12 @@ export const PHASES = [
   },
   {
     id: 'order',
-    title: 'The session read with the auth plugin listed before this one (the demo), against after',
+    title: 'The identical page with the auth plugin listed before this one, against after (the demo)',
     servers: [
-      { id: 'auth_first', title: 'auth plugin first', env: SITE_ENV, hooksPool: 'pooled' },
-      { id: 'anonymous_first', title: 'this plugin first', env: SITE_ENV, hooksPool: 'pooled', anonymousFirst: true },
+      { id: 'anonymous_first', title: 'this plugin first (demo)', env: SITE_ENV, hooksPool: 'pooled' },
+      { id: 'auth_first', title: 'auth plugin first', env: SITE_ENV, hooksPool: 'pooled', authFirst: true },
     ],
-    scenarios: [],
-    diagnostics: ['session_in'],
+    scenarios: ['session_in', 'session_out'],
   },
   {
     id: 'vm',
@@ -239,6 +263,7 @@ export const CLEANUP = {
  *   scenarios: Record<string, Figures>,
  *   cleanup: { hoursToClear: number | null, pageP99Ratio: number | null, signInP99Ratio: number | null, deletionRate: number | null } | null,
  *   coldVm: { msPerVm: number | null, anonymousBundleMs: number | null } | null,
+ *   pageMicroUs?: Record<string, number> | null, bundleKb?: number | null,
  * }} TargetInput
  * @typedef {{
  *   id: string, figure: string, unit: string, min?: number, max?: number,
@@ -246,12 +271,19 @@ export const CLEANUP = {
  * }} Target `ratio`: rate of the first result key over the second's (keys are scenario@server).
  */
 
-/** Issue 11's targets, in the order the report lists them; a figure without min/max is reported only. */
+/** Issues 11 and 19's targets, in the order the report lists them; a figure without min/max is reported only. */
 /** @type {Target[]} */
 export const TARGETS = [
   {
+    id: 'signin_vs_by_hand',
+    figure: "Guest sign-in through /login ÷ the same app's page doing PocketBase's part by hand",
+    unit: '×',
+    ratio: ['signin@site', 'signin_by_hand@site'],
+    min: 0.85,
+  },
+  {
     id: 'signin_vs_insert',
-    figure: 'Guest sign-in through /login ÷ the bare guest insert',
+    figure: 'Guest sign-in through /login ÷ the bare guest insert (no page; issue 11)',
     unit: '×',
     ratio: ['signin@site', 'guest_insert@site'],
     min: 0.8,
@@ -262,6 +294,44 @@ export const TARGETS = [
     unit: '×',
     ratio: ['session_in@site', 'session_out@site'],
     min: 0.9,
+  },
+  {
+    id: 'session_read_anonymous_first',
+    figure: '… again, in the order phase: this plugin listed first (demo)',
+    unit: '×',
+    ratio: ['session_in@anonymous_first', 'session_out@anonymous_first'],
+    min: 0.9,
+  },
+  {
+    id: 'session_read_auth_first',
+    figure: '… in the order phase: the auth plugin listed first',
+    unit: '×',
+    ratio: ['session_in@auth_first', 'session_out@auth_first'],
+    min: 0.9,
+  },
+  {
+    id: 'page_cpu',
+    figure: "The plugin's CPU on a signed-in page view (one JS VM, no load)",
+    unit: 'ms',
+    value: (r) => micro(r, 'anonymousSignedIn', 'emptyView'),
+    max: 0.2,
+  },
+  {
+    id: 'page_cpu_signed_out',
+    figure: "The plugin's CPU on a signed-out page view (one JS VM, no load)",
+    unit: 'ms',
+    value: (r) => micro(r, 'anonymousSignedOut', 'emptyViewSignedOut'),
+  },
+  {
+    id: 'read_vs_auth_plugin',
+    figure: "The plugin's session read ÷ the auth plugin's own (CPU, signed in minus signed out)",
+    unit: '×',
+    value: (r) => {
+      const ours = micro(r, 'anonymousSignedIn', 'anonymousSignedOut')
+      const theirs = micro(r, 'authPluginSignedIn', 'authPluginSignedOut')
+      return ours !== null && theirs ? ours / theirs : null
+    },
+    max: 1,
   },
   {
     id: 'home_page',
@@ -339,11 +409,27 @@ export const TARGETS = [
   },
   {
     id: 'cold_vm_plugin',
-    figure: "… of which loading this plugin's bundle",
+    figure: "… of which loading this plugin's bundle (CPU, one JS VM)",
     unit: 'ms',
     value: (r) => r.coldVm?.anonymousBundleMs,
   },
+  {
+    id: 'bundle_size',
+    figure: "The plugin's bundle (pb_hooks/lib/pocketpages-plugin-anonymous.js)",
+    unit: 'KB',
+    value: (r) => r.bundleKb,
+  },
 ]
+
+/**
+ * The difference of two page-view micro-timings (bench/page-micro.mjs), in ms; null when absent.
+ * @param {TargetInput} r @param {string} a @param {string} b
+ */
+function micro(r, a, b) {
+  const x = r.pageMicroUs?.[a]
+  const y = r.pageMicroUs?.[b]
+  return x === undefined || y === undefined ? null : Math.max(0, x - y) / 1000
+}
 
 /**
  * Each target's measured value, whether it is met, and (for rate ratios) the same ratio from

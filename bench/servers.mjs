@@ -37,7 +37,7 @@ export function hooksOverlay() {
  */
 export async function startServer(spec, settings) {
   const overlay = hooksOverlay()
-  if (spec.anonymousFirst) overlay['pages/+config.js'] = anonymousFirstConfig()
+  if (spec.authFirst) overlay['pages/+config.js'] = authFirstConfig()
   const hooksPool =
     spec.hooksPool === 'pooled' || spec.hooksPool === undefined
       ? Math.max(15, 2 * settings.concurrency)
@@ -72,14 +72,18 @@ export async function startServer(spec, settings) {
   }
 }
 
-/** The demo's +config.js with this plugin's entry moved before pocketpages-plugin-auth. */
-function anonymousFirstConfig() {
+/** The demo's +config.js with pocketpages-plugin-auth's entry moved before this plugin's. */
+function authFirstConfig() {
   const file = path.join(repoRoot, 'pb_hooks', 'pages', '+config.js')
   const text = fs.readFileSync(file, 'utf8')
   const auth = "      'pocketpages-plugin-auth',\n"
-  const end = '    ],\n  }\n}'
-  if (!text.includes(auth) || !text.includes(end)) throw new Error(`${file}: cannot move the auth plugin's entry`)
-  return text.replace(auth, '').replace(end, `${auth}${end}`)
+  const ejs = "      'pocketpages-plugin-ejs',\n"
+  if (!text.includes(auth) || !text.includes(ejs)) throw new Error(`${file}: cannot move the auth plugin's entry`)
+  const moved = text.replace(auth, '').replace(ejs, `${ejs}${auth}`)
+  if (moved.indexOf(auth) > moved.indexOf("name: 'pocketpages-plugin-anonymous'")) {
+    throw new Error(`${file}: the auth plugin's entry did not move before this plugin's`)
+  }
+  return moved
 }
 
 /** A guest session through the demo's /login form: `pb_auth=<value>`. @param {string} url */

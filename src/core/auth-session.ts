@@ -30,7 +30,7 @@ import type { ResolvedOptions } from './options'
 import type { AuthRecord, Backend } from './ports'
 import { clearedSessionCookie, sessionCookie, sideCookie } from './session-cookie'
 import type { UnverifiedClaimsParser } from './token-claims'
-import { readSession } from './verify-token'
+import { type LoadedAuth, readSession } from './verify-token'
 
 /** What a sign-in returns to the page. */
 export interface AuthData {
@@ -53,6 +53,8 @@ export interface HttpExchange {
   isTls(): boolean
   /** Adds one Set-Cookie header, keeping any others. */
   appendSetCookie(serialized: string): void
+  /** The first value of a response header, '' when absent. */
+  firstResponseHeader(name: string): string
   /** Every value of a response header, in order. */
   responseHeaderValues(name: string): string[]
   setHeader(name: string, value: string): void
@@ -123,9 +125,9 @@ export class AuthSession {
    * Reads the cookie and signs the request in. Does nothing when the request carries no cookie;
    * a cookie that does not verify is cleared. Renews a refreshable token past its refresh point and
    * records guest activity. The caller skips this when an Authorization header authenticated the
-   * request.
+   * request. `loaded`: what a plugin listed before this one resolved from the cookie (verify-token.ts).
    */
-  readCookie(): void {
+  readCookie(loaded?: LoadedAuth): void {
     const { backend, options, exchange } = this.deps
     const session = readSession(
       backend,
@@ -133,6 +135,7 @@ export class AuthSession {
       options.cookie.name,
       options.collections,
       this.deps.parseClaims,
+      loaded,
     )
     if (session.state === 'none') return
     if (session.state === 'invalid') {
@@ -144,13 +147,13 @@ export class AuthSession {
     const { record, claims } = session
     let token = session.token
     const now = this.deps.now()
-    const lifetime = record.collection().authToken.duration
+    const lifetime = session.collection.authToken.duration
     if (claims.refreshable && shouldRefreshToken(claims.exp, lifetime, now, options.keepAlive.refreshAfterFraction)) {
       token = record.newAuthToken()
       this.writeCookie(token, record)
       if (this.isAnonymous(record)) this.deps.listener?.guestRenewed(record)
     }
-    if (this.isAnonymous(record)) this.touchLastSeen(record, now)
+    this.touchLastSeenOfGuest(record, now)
     exchange.enrich(record)
     this.markPrivate(false)
     this.setAuth(record, token)
@@ -247,11 +250,16 @@ export class AuthSession {
     requirePrivateCaching(this.deps.exchange, this.writesCookie)
   }
 
-  /** At most one write per interval; no `updated` change and no save hooks. */
-  private touchLastSeen(record: AuthRecord, now: number): void {
+  /**
+   * At most one write per interval; no `updated` change and no save hooks. The full guest check
+   * (flag and marker hash) runs only when a write is due: most reads stop at the flag or the date.
+   */
+  private touchLastSeenOfGuest(record: AuthRecord, now: number): void {
     const { backend, options } = this.deps
+    if (!record.getBool(options.anonymousField)) return
     const interval = options.keepAlive.lastSeenWriteIntervalSeconds
     if (!shouldWriteLastSeen(record.getString(options.lastSeenField), now, interval)) return
+    if (!this.isAnonymous(record)) return
     try {
       const date = formatPocketBaseDate(now)
       backend.writeDateQuietly(record, options.lastSeenField, date)

@@ -11,6 +11,8 @@
 
 /** The response headers the rule reads and writes. */
 export interface CacheHeaders {
+  /** The first value of a response header, '' when absent (cheaper than all of them). */
+  firstResponseHeader(name: string): string
   /** Every value of a response header, in order. */
   responseHeaderValues(name: string): string[]
   setHeader(name: string, value: string): void
@@ -18,13 +20,31 @@ export interface CacheHeaders {
 }
 
 export function requirePrivateCaching(headers: CacheHeaders, writesCookie: boolean): void {
-  const cacheControl = headers.responseHeaderValues('Cache-Control').join(', ')
-  if (writesCookie) {
-    if (!/\bno-store\b/i.test(cacheControl)) headers.setHeader('Cache-Control', 'private, no-store')
-  } else if (!/\b(private|no-store)\b/i.test(cacheControl)) {
-    headers.setHeader('Cache-Control', 'private, no-cache')
-  }
-  if (!headers.responseHeaderValues('Vary').some((v) => /(^|,)\s*(cookie|\*)\s*(,|$)/i.test(v))) {
-    headers.addHeader('Vary', 'Cookie')
-  }
+  requireCacheControl(headers, writesCookie)
+  requireVaryCookie(headers)
 }
+
+// Each rule first looks at the first header line only: absent, or exactly what the rule writes, is
+// the usual case (one cheap read, no regular expression); anything else takes the full look.
+
+function requireCacheControl(headers: CacheHeaders, writesCookie: boolean): void {
+  const first = headers.firstResponseHeader('Cache-Control')
+  const wanted = writesCookie ? NO_STORE : NO_CACHE
+  if (first === NO_STORE || (first === NO_CACHE && !writesCookie)) return
+  if (first !== '') {
+    const cacheControl = headers.responseHeaderValues('Cache-Control').join(', ')
+    const strongEnough = writesCookie ? /\bno-store\b/i : /\b(private|no-store)\b/i
+    if (strongEnough.test(cacheControl)) return
+  }
+  headers.setHeader('Cache-Control', wanted)
+}
+
+function requireVaryCookie(headers: CacheHeaders): void {
+  const first = headers.firstResponseHeader('Vary')
+  if (first === 'Cookie') return
+  if (first !== '' && headers.responseHeaderValues('Vary').some((v) => /(^|,)\s*(cookie|\*)\s*(,|$)/i.test(v))) return
+  headers.addHeader('Vary', 'Cookie')
+}
+
+const NO_STORE = 'private, no-store'
+const NO_CACHE = 'private, no-cache'

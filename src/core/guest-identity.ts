@@ -70,7 +70,8 @@ export function isGuestRecord(
 ): boolean {
   if (!record) return false
   try {
-    return isGuest(record.getBool(anonymousField), backend.passwordHash(record))
+    // The flag first: a full account (the flag unset) costs no read of its password hash.
+    return record.getBool(anonymousField) === true && isGuestPasswordHash(backend.passwordHash(record))
   } catch {
     return false
   }

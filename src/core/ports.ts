@@ -203,6 +203,12 @@ export interface Backend {
   findRecordById(collection: CollectionInfo, id: string): AuthRecord | null
   /** The record an *auth* token belongs to (signature, expiry, token key and type checked), or null. */
   findAuthRecordByToken(token: string): AuthRecord | null
+  /**
+   * True when `token` verifies as an auth token of `record` the way findAuthRecordByToken(token,
+   * 'auth') checks the record it reads (HS256 signature under the record's token key and its
+   * collection's auth secret, expiry, type), without reading the record again.
+   */
+  verifiesAuthToken(record: AuthRecord, token: string): boolean
   findAuthRecordByEmail(collection: CollectionInfo, email: string): AuthRecord | null
   newRecord(collection: CollectionInfo): AuthRecord
   /** Validates and saves (PocketBase's `app.save`). */

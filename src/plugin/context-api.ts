@@ -6,6 +6,7 @@
  * PocketBase's `core.Record`, which the core sees through its narrower AuthRecord port.
  */
 
+import type { AuthSession } from '../core/auth-session'
 import type { AttemptLimits } from '../core/failed-attempts'
 import type { ExpiredGuest } from '../core/guest-trail'
 import { type AttemptThrottle, failedAttempts } from '../core/operations/app-throttle'
@@ -14,12 +15,12 @@ import { ensureGuest } from '../core/operations/ensure-guest'
 import { expiredGuest, guestExpiresAt } from '../core/operations/guest-expiry'
 import { guestFormFields } from '../core/operations/guest-form-fields'
 import { mergeAnonymousUser } from '../core/operations/merge'
-import { type RequestUpgradeCodeInput, requestUpgradeCode } from '../core/operations/request-upgrade-code'
+import { requestUpgradeCode } from '../core/operations/request-upgrade-code'
 import { signIn } from '../core/operations/sign-in'
 import { signInAnonymously } from '../core/operations/sign-in-anonymously'
 import { signOut } from '../core/operations/sign-out'
 import { type UpgradeInput, upgradeAnonymousUser } from '../core/operations/upgrade'
-import { type UpgradeWithCodeInput, upgradeWithCode } from '../core/operations/upgrade-with-code'
+import { upgradeWithCode } from '../core/operations/upgrade-with-code'
 import type { AuthRecord } from '../core/ports'
 
 /** A session the plugin started: its token (also in the cookie) and its record. */
@@ -74,43 +75,41 @@ export const CONTEXT_FUNCTIONS = [
   'expiredGuest',
 ] as const satisfies readonly (keyof AnonymousContextApi)[]
 
-/**
- * `onError` sees every error thrown to the page (the adapter keeps the last one to answer with
- * its HTTP status if the page catches it and renders anyway).
- */
-export function contextApiFor(ctx: OperationContext, onError: (error: unknown) => void): AnonymousContextApi {
-  const reporting =
-    <A extends unknown[], R>(fn: (...args: A) => R) =>
-    (...args: A): R => {
-      try {
-        return fn(...args)
-      } catch (error) {
-        onError(error)
-        throw error
-      }
-    }
+/** What the page functions need from the adapter (its RequestSession implements it). */
+export interface OperationRunner {
+  readonly session: AuthSession
+  /** This request's operation context, built on the first call (a page that calls nothing pays nothing). */
+  context(): OperationContext
+  /**
+   * Runs `operation` on the operation context, remembering a thrown error: the adapter answers
+   * with its status if the page catches it and renders anyway.
+   */
+  run<I, R>(operation: (ctx: OperationContext, input: I) => R, input: I): R
+}
+
+/** The page functions of one request: one small closure each, so a page can call them as bare names. */
+export function contextApiFor(runner: OperationRunner): AnonymousContextApi {
   return {
-    signInAnonymously: reporting((options?: { collection?: string }) =>
-      published(signInAnonymously(ctx, options ?? {})),
-    ),
-    isAnonymous: (record) => ctx.session.isAnonymous(record ?? ctx.session.record),
-    signIn: reporting((authData: { token: string }) => published(signIn(ctx, authData))),
-    signOut: reporting(() => signOut(ctx)),
-    upgradeAnonymousUser: reporting((input: UpgradeInput) => published(upgradeAnonymousUser(ctx, input))),
-    mergeAnonymousUser: reporting((into: core.Record) => published(mergeAnonymousUser(ctx, into))),
-    failedAttempts: reporting((name: string, limits: AttemptLimits) => {
-      const throttle = failedAttempts(ctx, name, limits)
-      return { begin: reporting((key: string) => throttle.begin(key)) }
-    }),
-    requestUpgradeCode: reporting((input: RequestUpgradeCodeInput) => requestUpgradeCode(ctx, input)),
-    upgradeWithCode: reporting((input: UpgradeWithCodeInput) => published(upgradeWithCode(ctx, input))),
-    ensureGuest: reporting((options?: { collection?: string }) => {
-      const session = ensureGuest(ctx, options ?? {})
+    signInAnonymously: (options) => published(runner.run(signInAnonymously, options ?? {})),
+    isAnonymous: (record) => runner.session.isAnonymous((record as AuthRecord | undefined) ?? runner.session.record),
+    signIn: (authData) => published(runner.run(signIn, authData)),
+    signOut: () => runner.run(signOut, undefined),
+    upgradeAnonymousUser: (input) => published(runner.run(upgradeAnonymousUser, input)),
+    mergeAnonymousUser: (into) => published(runner.run(mergeAnonymousUser, into as unknown as AuthRecord)),
+    failedAttempts: (name, limits) => {
+      const throttle = runner.run((ctx, _: undefined) => failedAttempts(ctx, name, limits), undefined)
+      return { begin: (key) => runner.run((_ctx, _: undefined) => throttle.begin(key), undefined) }
+    },
+    requestUpgradeCode: (input) => runner.run(requestUpgradeCode, input),
+    upgradeWithCode: (input) => published(runner.run(upgradeWithCode, input)),
+    ensureGuest: (options) => {
+      const session = runner.run(ensureGuest, options ?? {})
       return session ? published(session) : null
-    }),
-    guestFormFields: reporting(() => guestFormFields(ctx)),
-    guestExpiresAt: (record) => guestExpiresAt(ctx, (record as AuthRecord | undefined) ?? ctx.session.record),
-    expiredGuest: () => expiredGuest(ctx),
+    },
+    guestFormFields: () => runner.run(guestFormFields, undefined),
+    guestExpiresAt: (record) =>
+      guestExpiresAt(runner.context(), (record as AuthRecord | undefined) ?? runner.session.record),
+    expiredGuest: () => expiredGuest(runner.context()),
   }
 }
 
@@ -119,19 +118,32 @@ function published(session: { token: string; record: AuthRecord }): AuthData {
   return session as unknown as AuthData
 }
 
+/** Where defineContextFunctions keeps the request's functions on `api` (not enumerable). */
+const FUNCTIONS = '__pocketpagesAnonymousFunctions'
+const ignoreAssignment = () => {}
+/**
+ * One accessor per name for every request (they hold no request state: each reads the functions
+ * of the `api` it is read on), instead of two closures per name per request.
+ */
+const ACCESSORS = CONTEXT_FUNCTIONS.map((name) => {
+  const descriptor: PropertyDescriptor = {
+    configurable: true,
+    enumerable: true,
+    get(this: { [FUNCTIONS]?: AnonymousContextApi }) {
+      return this[FUNCTIONS]?.[name]
+    },
+    // Another plugin's assignment is ignored on purpose: the session has one owner.
+    set: ignoreAssignment,
+  }
+  return [name, descriptor] as const
+})
+
 /**
  * Puts the functions on `api` so that they stay ours: another plugin (pocketpages-plugin-auth
  * defines `signIn`, `signOut` and `signInAnonymously` too) assigning the same name, before or
  * after us, does not replace them. Its own functions that call `api.signIn(...)` reach ours.
  */
 export function defineContextFunctions(api: object, functions: AnonymousContextApi): void {
-  for (const name of CONTEXT_FUNCTIONS) {
-    Object.defineProperty(api, name, {
-      configurable: true,
-      enumerable: true,
-      get: () => functions[name],
-      // Another plugin's assignment is ignored on purpose: the session has one owner.
-      set: () => {},
-    })
-  }
+  Object.defineProperty(api, FUNCTIONS, { configurable: true, enumerable: false, writable: true, value: functions })
+  for (const [name, descriptor] of ACCESSORS) Object.defineProperty(api, name, descriptor)
 }

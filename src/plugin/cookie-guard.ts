@@ -14,20 +14,23 @@ import type { CookieSerializeOptions, PagesResponse } from '../pocketpages/types
 
 const GUARDED = '__pocketpagesAnonymousCookieGuard'
 
-/** The parts of Go's http.Header the guard uses. */
+/** The parts of Go's http.Header the plugin uses. */
 export interface ResponseHeaders {
+  get(key: string): string
   values(key: string): string[]
   add(key: string, value: string): void
+  set(key: string, value: string): void
   del(key: string): void
 }
 
+/** What the guard asks of the request it guards (the adapter's RequestSession implements it). */
 export interface CookieGuard {
-  cookieName: string
-  headers: () => ResponseHeaders
+  readonly cookieName: string
+  responseHeaders(): ResponseHeaders
   /** Set-Cookie values the plugin issued in this response. */
-  issued: () => readonly string[]
+  issuedCookies(): readonly string[]
   /** Handles a write of the session cookie, or returns false to let it through unchanged. */
-  routeSessionWrite: (value: unknown, options: CookieSerializeOptions | undefined) => boolean
+  routeSessionWrite(value: unknown, options: CookieSerializeOptions | undefined): boolean
 }
 
 export function guardSessionCookies(response: PagesResponse, guard: CookieGuard): void {
@@ -37,9 +40,11 @@ export function guardSessionCookies(response: PagesResponse, guard: CookieGuard)
   target.cookie = ((name: string, value: unknown, options?: CookieSerializeOptions) => {
     if (name === guard.cookieName && guard.routeSessionWrite(value, options)) return ''
     const result = original(name, value, options)
-    const present = guard.headers().values('Set-Cookie')
-    for (const cookie of guard.issued()) {
-      if (!present.includes(cookie)) guard.headers().add('Set-Cookie', cookie)
+    const issued = guard.issuedCookies()
+    if (issued.length > 0) {
+      const headers = guard.responseHeaders()
+      const present = headers.values('Set-Cookie')
+      for (const cookie of issued) if (!present.includes(cookie)) headers.add('Set-Cookie', cookie)
     }
     return result
   }) as PagesResponse['cookie']
@@ -65,5 +70,12 @@ export function keepSessionCookieOff(response: PagesResponse, headers: ResponseH
     headers.del('Set-Cookie')
     for (const line of lines) if (!isSession(line)) headers.add('Set-Cookie', line)
   }
-  guardSessionCookies(response, { cookieName, headers: () => headers, issued: () => [], routeSessionWrite: () => true })
+  guardSessionCookies(response, {
+    cookieName,
+    responseHeaders: () => headers,
+    issuedCookies: () => NONE_ISSUED,
+    routeSessionWrite: () => true,
+  })
 }
+
+const NONE_ISSUED: readonly string[] = []

@@ -52,12 +52,7 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
         return
       }
       const current = sessionFor(request)
-      guardSessionCookies(response, {
-        cookieName: options.cookie.name,
-        headers: () => request.event.response.header(),
-        issued: () => current.exchange.issuedCookies,
-        routeSessionWrite: (value, cookieOptions) => current.routeCookieWrite(value, cookieOptions),
-      })
+      guardSessionCookies(response, current)
       current.read()
     },
     onExtendContextApi: ({ api }) => {
@@ -68,7 +63,7 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
     onResponse: ({ content, api }) => {
       const current = session && session.request === api.request ? session : null
       if (!current) return false
-      current.session.enforceCacheRule()
+      current.enforceCacheRule()
       // A page that caught our error and rendered it still answers with the error's status.
       const failure = current.failure
       if (!options.respondWithErrorStatus || !isAnonymousAuthError(failure)) return false

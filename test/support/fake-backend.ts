@@ -515,15 +515,21 @@ export class FakeBackend implements Backend {
     const collection = this.db.collection(collectionId)
     const record = collection ? this.findRecordById(collection, id) : null
     if (record?.collection().type !== 'auth') return null
+    return this.verifiesAuthToken(record, token) ? record : null
+  }
+
+  /** The signature, algorithm, expiry and type check of findAuthRecordByToken, on `record` as given. */
+  verifiesAuthToken(record: AuthRecord, token: string): boolean {
+    const fake = record as FakeRecord
     try {
-      jwt.verify(token, record.tokenKey() + record.collection().secrets.auth, {
+      const claims = jwt.verify(token, fake.tokenKey() + fake.collection().secrets.auth, {
         algorithms: ['HS256'],
         clockTimestamp: Math.floor(this.db.clock.now() / 1000),
-      })
+      }) as Row
+      return claims.type === 'auth'
     } catch {
-      return null
+      return false
     }
-    return record
   }
 
   /** Case-insensitive, like PocketBase's lookup on a `COLLATE NOCASE` email index. */

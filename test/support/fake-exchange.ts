@@ -75,6 +75,9 @@ export class FakeExchange implements HttpExchange {
     return this.request.form?.[name] ?? ''
   }
 
+  firstResponseHeader(name: string): string {
+    return this.responseHeaderValues(name)[0] ?? ''
+  }
   responseHeaderValues(name: string): string[] {
     return this.responseHeader(name)
   }

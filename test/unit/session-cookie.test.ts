@@ -381,3 +381,61 @@ describe('verifyToken: the token must match what PocketBase resolved', () => {
     assert.deepEqual(verifyToken(w.backend, null, ['users'], parse), { state: 'invalid', reason: 'malformed cookie' })
   })
 })
+
+describe('a record a plugin listed before this one resolved from the same cookie (issue 19)', () => {
+  /** Reads the guest's cookie with `loaded` handed in; counts the backend's reads by token. */
+  const readWith = (w: World, cookie: string, loaded: (token: string) => { record: AuthRecord; token: string }) => {
+    let reads = 0
+    const find = w.backend.findAuthRecordByToken.bind(w.backend)
+    w.backend.findAuthRecordByToken = (token: string) => {
+      reads++
+      return find(token)
+    }
+    const visit = w.visit({ cookies: [cookie] }, { load: false })
+    visit.auth.session.readCookie(loaded(decodeAuthCookie(cookie.slice('pb_auth='.length)).token))
+    return { visit, reads }
+  }
+
+  it('is verified and used instead of a second read when the token verifies against it', () => {
+    const w = new World()
+    const g = w.signInGuest()
+    const { visit, reads } = readWith(w, g.cookie, (token) => ({ record: g.record, token }))
+    assert.equal(visit.auth.currentRecord, g.record, 'signed in as the guest')
+    assert.equal(reads, 0, 'the record was not read again')
+  })
+  it('is ignored when the other plugin resolved another token', () => {
+    const w = new World()
+    const g = w.signInGuest()
+    w.clock.advance(60)
+    const another = g.record.newAuthToken()
+    assert.notEqual(another, g.token, 'another token of the same guest')
+    const { visit, reads } = readWith(w, g.cookie, () => ({ record: g.record, token: another }))
+    assert.equal(visit.auth.currentRecord?.id, g.record.id, 'signed in as the guest')
+    assert.equal(reads, 1, 'resolved by PocketBase as usual')
+  })
+  it('is ignored when it is another record, or a twin with the same id in another collection', () => {
+    const w = new World()
+    const g = w.signInGuest()
+    const other = w.insertUser()
+    w.backend.addCollection('members')
+    const twin = w.backend.insert('members', { id: g.record.id, email: 'm@mail.test' })
+    for (const record of [other, twin]) {
+      const { visit, reads } = readWith(w, g.cookie, (token) => ({ record, token }))
+      assert.equal(visit.auth.currentRecord?.id, g.record.id, 'signed in as the guest the token names')
+      assert.equal(visit.auth.currentRecord?.collection().name, 'users', "in the token's collection")
+      assert.equal(reads, 1, 'resolved by PocketBase as usual')
+    }
+  })
+  it('does not revive a token that no longer verifies (its key was changed)', () => {
+    const w = new World()
+    const g = w.signInGuest()
+    const stale = w.backend.findRecordById(w.backend.collection('users'), g.record.id)!
+    const current = w.backend.findRecordById(w.backend.collection('users'), g.record.id)!
+    current.refreshTokenKey()
+    w.backend.save(current)
+    const { visit } = readWith(w, g.cookie, (token) => ({ record: current, token }))
+    assert.equal(visit.auth.currentRecord, undefined, 'signed out')
+    assert.equal(outcomeOf(visit).cookie, 'cleared', 'and the cookie cleared')
+    assert.ok(stale, 'the stale copy existed')
+  })
+})

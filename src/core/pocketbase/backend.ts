@@ -81,6 +81,16 @@ class PocketBaseBackend implements Backend {
     return orNull(() => this.app.findAuthRecordByToken(token, 'auth'))
   }
 
+  verifiesAuthToken(record: AuthRecord, token: string): boolean {
+    try {
+      const key = record.tokenKey() + asRecord(record).collection().authToken.secret
+      const claims = $security.parseJWT(token, key) as { type?: unknown } | undefined
+      return claims?.type === 'auth'
+    } catch {
+      return false // bad signature, algorithm or expiry
+    }
+  }
+
   findAuthRecordByEmail(collection: CollectionInfo, email: string): AuthRecord | null {
     return orNull(() => this.app.findAuthRecordByEmail(collection.id, email))
   }
