@@ -85,6 +85,8 @@ export const OPTIONS = {
   rateLimit: {
     /** Guest sign-ins per client network per window; 0 disables. */
     perNetwork: integer(30, 0),
+    /** Guest sign-ins per IPv6 /48 (one end site) per window, on top of `perNetwork`; 0 disables. */
+    perIpv6Site: integer(300, 0),
     /** Guest sign-ins in total per window; 0 disables. */
     global: integer(0, 0),
     /** Sliding window length, in seconds. */
