@@ -1,6 +1,7 @@
 /** Maps PocketPages' request (and its PocketBase event) onto the core's HttpExchange. */
 import type { HttpExchange } from '../core/guest-auth'
 import type { PagesRequest } from '../pocketpages/types'
+import { parseBodyFirst } from './request-body'
 
 /** The exchange, plus the Set-Cookie values it wrote (for the cookie guard). */
 export type PagesExchange = HttpExchange & { readonly issuedCookies: readonly string[] }
@@ -26,6 +27,10 @@ export function exchangeFor(request: PagesRequest): PagesExchange {
     setHeader: (name, value) => event.response.header().set(name, value),
     addHeader: (name, value) => event.response.header().add(name, value),
     enrich: (record) => {
+      // Enrichment parses the body; a body that cannot be parsed is left for the page to meet
+      // (request-body.ts), and the record keeps PocketBase's default JSON form: hidden fields
+      // and a non-visible email left out.
+      if (!parseBodyFirst(request)) return
       try {
         $apis.enrichRecord(event, record as unknown as core.Record)
       } catch {
