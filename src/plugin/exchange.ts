@@ -27,10 +27,11 @@ export function exchangeFor(request: PagesRequest): PagesExchange {
     setHeader: (name, value) => event.response.header().set(name, value),
     addHeader: (name, value) => event.response.header().add(name, value),
     enrich: (record) => {
-      // Enrichment parses the body; a body that cannot be parsed is left for the page to meet
-      // (request-body.ts), and the record keeps PocketBase's default JSON form: hidden fields
-      // and a non-visible email left out.
-      if (!parseBodyFirst(request)) return
+      // Enrichment parses the body (e.requestInfo()) and would swallow a parse error, after which
+      // the page's body() would read {}. Parsing first through the page's own body() keeps that
+      // error for the page's first read (request-body.ts); enrichment then runs on what
+      // PocketBase has, as it would for the page's later reads.
+      parseBodyFirst(request)
       try {
         $apis.enrichRecord(event, record as unknown as core.Record)
       } catch {

@@ -43,6 +43,9 @@ describe('request bodies as PocketPages 0.22.3 hands them to pages', () => {
     pb = await startPocketBase({
       env: { ANONYMOUS_RATE_LIMIT_PER_IP: '1000' },
       hooksOverlay: {
+        // An app's enrich hook: marks every users record PocketBase enriches.
+        'test-enrich.pb.js': `onRecordEnrich((e) => { e.record.withCustomData(true); e.record.set('enrichedBy', 'hook'); e.next() }, 'users')`,
+        'pages/auth-json.ejs': `<script server>let read = 'none'; try { body(); read = 'read' } catch (e) { read = 'threw' }</script><p id="auth"><%= request.auth ? JSON.stringify(request.auth) : 'signed out' %></p><p id="read"><%= read %></p>`,
         // Test-only pages: one reads the body without a try/catch; the other catches each of two
         // reads and prints what it got.
         'pages/form-echo.ejs': `<script server>const form = body()</script><p id="name"><%= form.name %></p><p id="count"><%= Object.keys(form).length %></p>`,
@@ -101,6 +104,19 @@ describe('request bodies as PocketPages 0.22.3 hands them to pages', () => {
       assert.equal(text(signedIn.body, 'second'), text(signedOut.body, 'second'), 'and the same second read')
     })
   }
+
+  it("the session read still runs PocketBase's enrichment (onRecordEnrich) on a GET, a POST and a refused POST", async () => {
+    const enriched = (html: string) => (text(html, 'auth') ?? '').includes('enrichedBy&#34;:&#34;hook')
+    const get = await fetch(`${pb.url}/auth-json`, { headers: { cookie: guest.cookie } })
+    const getHtml = await get.text()
+    assert.ok(enriched(getHtml), `GET: ${text(getHtml, 'auth')}`)
+    const form = await post(pb, '/auth-json', URLENCODED, 'name=Ada', guest.cookie)
+    assert.equal(text(form.body, 'read'), 'read', 'the form was read')
+    assert.ok(enriched(form.body), `POST: ${text(form.body, 'auth')}`)
+    const refused = await post(pb, '/auth-json', URLENCODED, twentyMegabytes(), guest.cookie)
+    assert.equal(text(refused.body, 'read'), 'threw', 'the page met the error')
+    assert.ok(enriched(refused.body), `refused POST: ${text(refused.body, 'auth')}`)
+  })
 
   describe("the demo's forms answer a clear 4xx, never 500", () => {
     const pages = [
