@@ -1,14 +1,16 @@
 // @ts-check
 // Writes a run's results: results.json (everything), results.md (the tables), chart.png (or
-// chart.svg without Chromium), the README's table block when writing to bench/, and the tables on
-// stdout. Captions only: the analysis is written by a person, in the README.
+// chart.svg without Chromium), the table block of docs/performance.md when writing to bench/, and
+// the tables on stdout. Captions only: the analysis is written by a person, in docs/performance.md.
 
 import fs from 'node:fs'
 import path from 'node:path'
 import { repoRoot } from '../scripts/pocketbase.mjs'
 
-const README_BEGIN = '<!-- bench:begin (written by npm run bench) -->'
-const README_END = '<!-- bench:end -->'
+/** The page that shows the results, and the markers of its block that a run rewrites. */
+const RESULTS_PAGE = 'docs/performance.md'
+const BLOCK_BEGIN = '<!-- bench:begin (written by npm run bench) -->'
+const BLOCK_END = '<!-- bench:end -->'
 
 /** @param {number | null | undefined} v */
 export function fmtRate(v) {
@@ -262,7 +264,7 @@ export async function writeReport(report, outDir) {
   const chartFile = await writeChart(chartSvg(report), outDir)
   fs.writeFileSync(path.join(outDir, 'results.md'), markdown(report, chartFile))
   const toRepo = path.resolve(outDir) === path.join(repoRoot, 'bench')
-  if (toRepo) updateReadme(report, chartFile)
+  if (toRepo) updateResultsPage(report, chartFile)
 
   process.stdout.write(
     [
@@ -278,24 +280,24 @@ export async function writeReport(report, outDir) {
       '',
       cleanupCaption(report),
       report.microTimingsUs ? `Micro-timings (µs per call): ${JSON.stringify(report.microTimingsUs)}` : '',
-      `Wrote ${outDir}/results.json, results.md, ${chartFile}${toRepo ? ' and the README block' : ''} (${report.totalSeconds} s)`,
+      `Wrote ${outDir}/results.json, results.md, ${chartFile}${toRepo ? ` and the block in ${RESULTS_PAGE}` : ''} (${report.totalSeconds} s)`,
       '',
     ].join('\n'),
   )
 }
 
-/** Replaces the README's block between the bench markers: caption, targets, scenarios, chart. @param {any} report @param {string} chartFile */
-function updateReadme(report, chartFile) {
-  const file = path.join(repoRoot, 'README.md')
+/** Replaces the results page's block between the bench markers: caption, targets, scenarios, chart. @param {any} report @param {string} chartFile */
+function updateResultsPage(report, chartFile) {
+  const file = path.join(repoRoot, RESULTS_PAGE)
   const text = fs.readFileSync(file, 'utf8')
-  const begin = text.indexOf(README_BEGIN)
-  const end = text.indexOf(README_END)
+  const begin = text.indexOf(BLOCK_BEGIN)
+  const end = text.indexOf(BLOCK_END)
   if (begin < 0 || end < begin) {
-    process.stderr.write('[bench] README.md has no bench markers; its table was not updated\n')
+    process.stderr.write(`[bench] ${RESULTS_PAGE} has no bench markers; its table was not updated\n`)
     return
   }
   const block = [
-    README_BEGIN,
+    BLOCK_BEGIN,
     '',
     caption(report),
     '',
@@ -303,7 +305,8 @@ function updateReadme(report, chartFile) {
     '',
     mdTable(RESULT_HEAD, resultRows(report, false), 'llrrrrr'),
     '',
-    `![Measured against targets, and rates side by side](bench/${chartFile})`,
+    // The page is in docs/, the chart in bench/.
+    `![Measured against targets, and rates side by side](../bench/${chartFile})`,
     '',
   ].join('\n')
   fs.writeFileSync(file, text.slice(0, begin) + block + text.slice(end))

@@ -5,31 +5,62 @@
  * `retentionDays` is deleted, like Firebase's 30-day default; a signed-out guest (last activity at
  * the epoch) goes at the next run. Only guests by guest-identity.ts are deleted: the query selects
  * flagged records, and each one's password marker is checked again before it goes, so a full
- * account is never touched. Deletion goes through PocketBase, so cascade rules and delete hooks
- * apply to the guest's data. Each deletion is its own short transaction, so page requests never
- * wait behind one long write. Expired rate-limit counters are pruned too.
+ * account is never touched. The app's `beforeGuestDelete` may keep a guest (it returns false, or
+ * throws: when unsure, keep); a kept guest is asked about again at the next run. Deletion goes
+ * through PocketBase, so cascade rules and delete hooks apply to the guest's data. Each deletion is
+ * its own short transaction, so page requests never wait behind one long write. Expired counters
+ * (rate limits, old stats days) are pruned too, and the run's deletions are counted in the stats.
+ * A dry run selects and asks the hook exactly as a run would, and deletes, counts and prunes nothing.
  */
 import { PLUGIN_NAME } from './constants'
 import { DAY_MS, formatPocketBaseDate } from './dates'
 import { isGuestRecord } from './guest-identity'
-import type { ResolvedOptions } from './options'
+import type { GuestDeleteCheck, ResolvedOptions } from './options'
 import type { AuthRecord, Backend } from './ports'
+import { recordEvent } from './stats'
 
 export interface CleanupReport {
+  /** True when the run only reported: nothing was deleted, counted or pruned. */
+  dryRun: boolean
   deleted: number
+  /** In a dry run, the guests a run would delete now (the run's limits apply); 0 otherwise. */
+  wouldDelete: number
+  /** Abandoned guests that `beforeGuestDelete` kept (it returned false or threw). */
+  kept: number
   failed: number
   /** Flagged records that are not guests (a superuser set their flag): left alone. */
   skipped: number
+  /** Deleted (in a dry run: would be deleted) per collection. */
   byCollection: Record<string, number>
   prunedCounters: number
 }
 
-type CleanupOptions = Pick<ResolvedOptions, 'collections' | 'anonymousField' | 'lastSeenField' | 'cleanup'>
+type CleanupOptions = Pick<
+  ResolvedOptions,
+  'collections' | 'anonymousField' | 'lastSeenField' | 'cleanup' | 'beforeGuestDelete'
+>
 
-export function deleteAbandonedGuests(backend: Backend, options: CleanupOptions, nowMs: number): CleanupReport {
-  const report: CleanupReport = { deleted: 0, failed: 0, skipped: 0, byCollection: {}, prunedCounters: 0 }
+export function deleteAbandonedGuests(
+  backend: Backend,
+  options: CleanupOptions,
+  nowMs: number,
+  run: { dryRun?: boolean } = {},
+): CleanupReport {
+  const dryRun = run.dryRun === true
+  const report: CleanupReport = {
+    dryRun,
+    deleted: 0,
+    wouldDelete: 0,
+    kept: 0,
+    failed: 0,
+    skipped: 0,
+    byCollection: {},
+    prunedCounters: 0,
+  }
   const cutoff = formatPocketBaseDate(nowMs - options.cleanup.retentionDays * DAY_MS)
   const fields = { anonymous: options.anonymousField, lastSeen: options.lastSeenField }
+  // What this run has taken of maxPerRun: a dry run previews one run, so its limits apply too.
+  const taken = () => report.deleted + report.wouldDelete
 
   for (const collectionName of options.collections) {
     report.byCollection[collectionName] = 0
@@ -38,10 +69,11 @@ export function deleteAbandonedGuests(backend: Backend, options: CleanupOptions,
       backend.log.warn(`${PLUGIN_NAME}: cleanup skipped collection '${collectionName}': it does not exist`)
       continue
     }
-    // Records that stay (failed or not guests) still match the query: skip past them.
+    // Records that stay (not guests, kept, failed, or all of them in a dry run) still match the
+    // query: skip past them.
     let passedOver = 0
-    while (report.deleted < options.cleanup.maxPerRun) {
-      const limit = Math.min(options.cleanup.batchSize, options.cleanup.maxPerRun - report.deleted)
+    while (taken() < options.cleanup.maxPerRun) {
+      const limit = Math.min(options.cleanup.batchSize, options.cleanup.maxPerRun - taken())
       let batch: AuthRecord[]
       try {
         batch = backend.findStaleGuests(collection, fields, cutoff, limit, passedOver)
@@ -53,6 +85,17 @@ export function deleteAbandonedGuests(backend: Backend, options: CleanupOptions,
         if (!isGuestRecord(backend, record, options.anonymousField)) {
           passedOver++
           report.skipped++
+          continue
+        }
+        if (keptByApp(backend, options.beforeGuestDelete, record, collectionName)) {
+          passedOver++
+          report.kept++
+          continue
+        }
+        if (dryRun) {
+          passedOver++
+          report.wouldDelete++
+          report.byCollection[collectionName]!++
           continue
         }
         try {
@@ -78,6 +121,43 @@ export function deleteAbandonedGuests(backend: Backend, options: CleanupOptions,
       if (options.cleanup.pauseMilliseconds > 0) backend.pause(options.cleanup.pauseMilliseconds)
     }
   }
+  if (dryRun) return report
+  recordEvent(backend, 'cleaned-up', nowMs, report.deleted)
   report.prunedCounters = backend.counters.prune(nowMs)
   return report
+}
+
+/**
+ * The `dryRun` query parameter: '1' or 'true' reports only; '', '0' or 'false' deletes; anything
+ * else is null (the route answers 400 rather than guess which the operator meant).
+ */
+export function dryRunFlag(value: string): boolean | null {
+  const v = value.trim().toLowerCase()
+  if (v === '1' || v === 'true') return true
+  if (v === '' || v === '0' || v === 'false') return false
+  return null
+}
+
+/** The app's `beforeGuestDelete` said keep: it returned false, or threw (a failing check deletes nothing). */
+function keptByApp(
+  backend: Backend,
+  check: GuestDeleteCheck | null,
+  guest: AuthRecord,
+  collectionName: string,
+): boolean {
+  if (!check) return false
+  try {
+    return check({ guest: guest as unknown as core.Record, app: backend.hookApp as core.App }) === false
+  } catch (error) {
+    backend.log.warn(
+      `${PLUGIN_NAME}: beforeGuestDelete threw; the guest was kept`,
+      'collection',
+      collectionName,
+      'recordId',
+      guest.id,
+      'error',
+      String(error),
+    )
+    return true
+  }
 }

@@ -21,5 +21,8 @@ export const CLEANUP_CRON_ID = 'pocketpages-plugin-anonymous-cleanup'
 /** Superuser-only route that runs the cleanup once, by hand. */
 export const CLEANUP_ROUTE_PATH = '/api/pocketpages-anonymous/cleanup'
 
+/** Superuser-only route with the operator's figures (stats.ts). */
+export const STATS_ROUTE_PATH = '/api/pocketpages-anonymous/stats'
+
 /** Prefix of the plugin's keys in `$app.store()`. */
 export const STORE_PREFIX = 'pocketpages-plugin-anonymous/'

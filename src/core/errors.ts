@@ -17,7 +17,7 @@ export const ErrorCodes = {
   COLLECTION_NOT_ALLOWED: 'COLLECTION_NOT_ALLOWED',
   /** PocketBase refused to save the guest (a hook, a field rule such as the email's domain list). */
   CREATE_FAILED: 'CREATE_FAILED',
-  /** The plugin's migration has not run (its sign-in log table is missing). */
+  /** The plugin's migrations have not run (its counters table is missing). */
   MIGRATION_MISSING: 'MIGRATION_MISSING',
   /** The plugin options in `+config.js` are invalid. */
   INVALID_OPTIONS: 'INVALID_OPTIONS',
@@ -47,6 +47,14 @@ export const ErrorCodes = {
   SESSION_ENDED: 'SESSION_ENDED',
   /** The app's `beforeGuestSignIn` check (e.g. a captcha) refused the sign-in. */
   HUMAN_CHECK_FAILED: 'HUMAN_CHECK_FAILED',
+  /** `upgradeWithCode` got a wrong code, or a code id that is unknown, used, or not this guest's. */
+  INVALID_CODE: 'INVALID_CODE',
+  /** `upgradeWithCode` got this guest's code after its lifetime (the collection's `otp.duration`). */
+  CODE_EXPIRED: 'CODE_EXPIRED',
+  /** The code's mail could not be handed to the mail server (SMTP off or unreachable); nothing was kept. */
+  MAIL_FAILED: 'MAIL_FAILED',
+  /** The account of that email may not be signed in to by an emailed code (MFA on, or its auth rule refuses). */
+  SIGN_IN_NOT_ALLOWED: 'SIGN_IN_NOT_ALLOWED',
 } as const
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes]
@@ -73,6 +81,10 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   INVALID_TOKEN: 400,
   SESSION_ENDED: 409,
   HUMAN_CHECK_FAILED: 403,
+  INVALID_CODE: 400,
+  CODE_EXPIRED: 400,
+  MAIL_FAILED: 503,
+  SIGN_IN_NOT_ALLOWED: 403,
 }
 
 export interface AnonymousAuthErrorDetails {

@@ -1,10 +1,11 @@
 /**
- * Keep-alive policy (pure decisions; GuestAuth performs the writes).
+ * Keep-alive policy (pure decisions; auth-session.ts performs the writes).
  *
  * A guest's account is only reachable through its token, so a token that expires loses the
  * guest's data. Every page request with a verified cookie whose token has used more than
  * `refreshAfterFraction` of its lifetime gets a fresh token and cookie (sliding session), for
- * guests and full users alike. A guest's last activity is written at most once per
+ * guests and full users alike, if the token is one PocketBase itself would refresh (auth-session.ts
+ * checks its `refreshable` claim: impersonation tokens are never extended). A guest's last activity is written at most once per
  * `lastSeenWriteIntervalSeconds`, so the write cost is bounded no matter how busy the guest is.
  */
 import { parsePocketBaseDate, SECOND_MS } from './dates'

@@ -42,9 +42,18 @@ export interface GuestCheckContext {
   app: core.App
 }
 
+export interface GuestDeleteContext {
+  /** The abandoned guest the cleanup is about to delete. */
+  guest: core.Record
+  /** The app (no transaction is open: each deletion is its own). */
+  app: core.App
+}
+
 export type MergeHook = (context: MergeContext) => void
 /** Return `true` to let the guest sign-in through; anything else refuses it with HUMAN_CHECK_FAILED. */
 export type GuestCheck = (context: GuestCheckContext) => boolean
+/** Return `false` to keep the guest (this run; the next run asks again); anything else lets the cleanup delete it. */
+export type GuestDeleteCheck = (context: GuestDeleteContext) => boolean
 
 export const OPTIONS = {
   /** Auth collection guests are created in. */
@@ -112,6 +121,25 @@ export const OPTIONS = {
     /** The failure window, in seconds. */
     failureWindowSeconds: integer(900, 1),
   },
+  upgradeCode: {
+    /** Code mails per guest per send window (`requestUpgradeCode`). */
+    sendsPerGuest: integer(3, 1),
+    /** Code mails per client network per send window. */
+    sendsPerNetwork: integer(10, 1),
+    /** Code mails to one address per send window, whoever asks (counted under a keyed hash of it). */
+    sendsPerAddress: integer(3, 1),
+    /** The send window, in seconds. */
+    sendWindowSeconds: integer(3600, 1),
+    /** Wrong codes allowed per code (then 429; the code expires before the window ends). */
+    failuresPerCode: integer(5, 1),
+    /** Wrong codes allowed per client network per `upgrade.failureWindowSeconds`. */
+    failuresPerNetwork: integer(30, 1),
+    /**
+     * A code to an address that has an account signs in to it (the guest merged in). Off: such an
+     * address is refused with EMAIL_TAKEN, and emailed codes never sign in to existing accounts.
+     */
+    signInToExisting: bool(true),
+  },
   /** When a browser holding a guest session signs in to an account, merge the guest into it. */
   mergeOnSignIn: bool(true),
   /**
@@ -121,6 +149,11 @@ export const OPTIONS = {
   onMerge: hook<MergeHook>('onMerge', '({ guest, user, app }) => void'),
   /** `({ request, clientIp, app }) => boolean`, run before a guest is created: return true to allow (e.g. a captcha check). */
   beforeGuestSignIn: hook<GuestCheck>('beforeGuestSignIn', '({ request, clientIp, app }) => boolean'),
+  /**
+   * `({ guest, app }) => boolean`, run by the cleanup (dry runs too) before each abandoned guest is
+   * deleted: return false to keep it (e.g. others voted on its poll). A throw keeps it and is logged.
+   */
+  beforeGuestDelete: hook<GuestDeleteCheck>('beforeGuestDelete', '({ guest, app }) => boolean'),
   /** Answer with a caught plugin error's HTTP status (429, 403, 409, 400, ...) instead of 200. */
   respondWithErrorStatus: bool(true),
   cleanup: {
@@ -331,7 +364,7 @@ function originList(): Option<string[]> {
 
 /**
  * A function option. Only checked here: the function itself is read again from +config.js in the
- * JS VM that serves the request (see src/plugin/function-options.ts), never taken from here.
+ * JS VM that serves the request (see src/plugin/plugin-options.ts), never taken from what PocketPages passes.
  */
 function hook<F>(key: string, shape: string): Option<F | null> {
   return {

@@ -19,6 +19,10 @@ export interface CollectionInfo {
   fields: { getByName(name: string): FieldInfo | null | undefined }
   authToken: { duration: number }
   passwordAuth: { enabled: boolean }
+  /** PocketBase's OTP settings: a code's lifetime in seconds and its digits (0 when never set). */
+  otp: { duration: number; length: number }
+  /** Multi-factor sign-in: then one emailed code must not be enough to sign in to an account. */
+  mfa: { enabled: boolean }
 }
 
 /** The settings of PocketBase's field types that the core reads (each type has some of them). */
@@ -64,6 +68,21 @@ export interface AuthRecord {
 export interface CounterSlot {
   slot: number
   count: number
+}
+
+/**
+ * A one-time code in PocketBase's `_otps` collection: bound to one auth record, the code itself
+ * stored only as a bcrypt hash (the collection's password field), `sentTo` the address it went to.
+ */
+export interface OneTimeCode {
+  id: string
+  /** `collectionRef`: the collection of the record it belongs to. */
+  collectionId: string
+  /** `recordRef`: the record it belongs to. */
+  recordId: string
+  sentTo: string
+  /** When it was created (PocketBase's `created`), in ms. */
+  createdMs: number
 }
 
 /** Counters kept in the database, one row per (key, time slot). */
@@ -147,6 +166,11 @@ export interface Backend {
     limit: number,
     skip: number,
   ): AuthRecord[]
+  /**
+   * How many records of `collection` have `anonymousField` set and a password hash ending in
+   * `markerDigest` (the guest marker of guest-identity.ts): one aggregate query.
+   */
+  countGuests(collection: CollectionInfo, anonymousField: string, markerDigest: string): number
   /** Repoints every relation field, in every base and auth collection, from `fromId` to `toId`. */
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number
 
@@ -154,6 +178,25 @@ export interface Backend {
   /** True when the plugin's counters table exists (i.e. its migration ran). */
   countersReady(): boolean
   sendVerificationEmail(record: AuthRecord): void
+
+  /** Stores a code for `record` in `_otps` (hashed there: bcrypt at that field's low cost, 8). */
+  createOneTimeCode(record: AuthRecord, code: string, sentTo: string): OneTimeCode
+  /** null when missing. */
+  findOneTimeCode(id: string): OneTimeCode | null
+  /** Compares `code` with the stored hash (bcrypt: keep it out of transactions). False when missing. */
+  oneTimeCodeMatches(id: string, code: string): boolean
+  /** Deletes the code; false when it was already gone (another request used it). */
+  deleteOneTimeCode(id: string): boolean
+  /** Deletes every code of `record` (PocketBase 0.40 also does this itself when a token key changes). */
+  deleteOneTimeCodesOf(record: AuthRecord): void
+  /**
+   * Mails `code` to `address` with the collection's OTP template (PocketBase's own mail, its
+   * `onMailerRecordOTPSend` hook included), the template's record fields taken from `record`.
+   * Throws when the mail could not be handed to the mail server.
+   */
+  sendOneTimeCode(record: AuthRecord, address: string, codeId: string, code: string): void
+  /** Whether the collection's auth rule lets `record` sign in, as PocketBase checks before any auth response. */
+  mayAuthenticate(record: AuthRecord): boolean
   /** Blocks this JS VM for `ms` (goja's `sleep`): the cleanup's pause between batches. */
   pause(ms: number): void
   readonly log: Logger

@@ -14,6 +14,12 @@ export interface TokenClaims {
   collectionId: string
   /** Expiry, in seconds since the Unix epoch. */
   exp: number
+  /**
+   * PocketBase's `refreshable` claim: true on the tokens of sign-ins, false on impersonation
+   * tokens (and absent from none of its own). Its auth-refresh extends only tokens where it is
+   * true, so the keep-alive does the same.
+   */
+  refreshable: boolean
 }
 
 /** Decodes a JWT's payload without verifying it; may throw on malformed input. */
@@ -31,8 +37,8 @@ export function readTokenClaims(token: unknown, parse: UnverifiedClaimsParser): 
     return null
   }
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null
-  const { type, id, collectionId, exp } = payload as Record<string, unknown>
+  const { type, id, collectionId, exp, refreshable } = payload as Record<string, unknown>
   if (typeof type !== 'string' || typeof id !== 'string' || typeof collectionId !== 'string') return null
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return null
-  return { type, id, collectionId, exp }
+  return { type, id, collectionId, exp, refreshable: refreshable === true }
 }

@@ -8,6 +8,8 @@
  * keeps it (plugin functions included) in `$app.store()`, each VM requires it itself, so
  * functions in it never cross VMs.
  */
+
+import { readPluginEntry } from '../pocketpages/plugin-entry'
 import type {
   PagesConfig,
   PagesGlobalApi,
@@ -48,19 +50,15 @@ export function loadConfig(pagesRoot: string, globalApi: PagesGlobalApi): PagesC
 }
 
 /**
- * One `plugins` entry: a package name, a factory, `{ fn, ...options }` or `{ name, ...options }`.
- * The options (with `debug: false` by default) become the factory's second argument.
+ * One `plugins` entry (read by src/pocketpages/plugin-entry.ts, as upstream reads it). The options
+ * (with `debug: false` by default) become the factory's second argument.
  */
 export function normalizePluginEntry(
   entry: PluginConfigItemShortHand,
   load: (name: string) => PluginFactory,
 ): { fn: PluginFactory; options: PluginOptions } {
-  if (typeof entry === 'string') return { fn: load(entry), options: { debug: false } }
-  if (typeof entry === 'function') return { fn: entry, options: { debug: false } }
-  if (entry && typeof entry === 'object') {
-    const { fn, name, ...rest } = entry as { fn?: PluginFactory; name?: string }
-    if (typeof fn === 'function') return { fn, options: { debug: false, ...rest } }
-    if (typeof name === 'string') return { fn: load(name), options: { debug: false, ...rest } }
-  }
-  throw new Error(`Invalid plugin config: ${String(entry)}`)
+  const read = readPluginEntry(entry)
+  if (!read) throw new Error(`Invalid plugin config: ${String(entry)}`)
+  const fn = read.fn !== undefined ? (read.fn as PluginFactory) : load(read.name!)
+  return { fn, options: { debug: false, ...read.options } }
 }

@@ -12,7 +12,7 @@ import { SqlCounters } from '../core/pocketbase/sql-counters'
 import type { AuthRecord } from '../core/ports'
 import { sessionCookie } from '../core/session-cookie'
 import { countGuestSignIn } from '../core/sign-in-limit'
-import { readPluginOptionsFromPagesConfig } from './pages-config'
+import { optionsFromPagesConfig } from './plugin-options'
 
 export interface BenchmarkHooks {
   /** The plugin's options as +config.js gives them (null when it does not list the plugin). */
@@ -34,7 +34,7 @@ export interface BenchmarkHooks {
 
 export function benchmarkHooks(factory: unknown): BenchmarkHooks {
   return {
-    options: () => readPluginOptionsFromPagesConfig(factory),
+    options: () => optionsFromPagesConfig(factory),
     createGuest: (app, options, nowMs) => {
       const backend = pocketBaseBackend(app)
       const collection = backend.findCollection(options.collection)

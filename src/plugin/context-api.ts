@@ -1,12 +1,20 @@
 /**
  * The functions the plugin adds to every page's context (`api`), so `<script server>` blocks can
- * call them as bare names.
+ * call them as bare names. Each is one operation of src/core/operations, on this request's context.
  */
 
+import type { AuthData } from '../core/auth-session'
 import type { AttemptLimits } from '../core/failed-attempts'
-import type { AttemptThrottle, AuthData, GuestAuth } from '../core/guest-auth'
+import { type AttemptThrottle, failedAttempts } from '../core/operations/app-throttle'
+import type { OperationContext } from '../core/operations/context'
+import { mergeAnonymousUser } from '../core/operations/merge'
+import { type RequestUpgradeCodeInput, requestUpgradeCode } from '../core/operations/request-upgrade-code'
+import { signIn } from '../core/operations/sign-in'
+import { signInAnonymously } from '../core/operations/sign-in-anonymously'
+import { signOut } from '../core/operations/sign-out'
+import { type UpgradeInput, upgradeAnonymousUser } from '../core/operations/upgrade'
+import { type UpgradeWithCodeInput, upgradeWithCode } from '../core/operations/upgrade-with-code'
 import type { AuthRecord } from '../core/ports'
-import type { UpgradeInput } from '../core/upgrade'
 
 export interface AnonymousContextApi {
   /** Creates a guest, sets the session cookie and signs this request in. */
@@ -23,6 +31,10 @@ export interface AnonymousContextApi {
   mergeAnonymousUser(into: AuthRecord): AuthData
   /** A throttle for one of the app's forms: `failedAttempts(name, limits).begin(key)`, then `.succeeded()`. */
   failedAttempts(name: string, limits: AttemptLimits): AttemptThrottle
+  /** Mails a one-time code to `email` for the signed-in guest; nothing changes until it comes back. */
+  requestUpgradeCode(input: { email: string }): { otpId: string }
+  /** The right code saves the guest under that email in place (or signs in to the account that has it, guest merged in). */
+  upgradeWithCode(input: { otpId: string; code: string }): AuthData
 }
 
 /** Names of the context functions, also the ones another plugin must not replace. */
@@ -34,13 +46,15 @@ export const CONTEXT_FUNCTIONS = [
   'upgradeAnonymousUser',
   'mergeAnonymousUser',
   'failedAttempts',
+  'requestUpgradeCode',
+  'upgradeWithCode',
 ] as const satisfies readonly (keyof AnonymousContextApi)[]
 
 /**
  * `onError` sees every error thrown to the page (the adapter keeps the last one to answer with
  * its HTTP status if the page catches it and renders anyway).
  */
-export function contextApiFor(auth: GuestAuth, onError: (error: unknown) => void): AnonymousContextApi {
+export function contextApiFor(ctx: OperationContext, onError: (error: unknown) => void): AnonymousContextApi {
   const reporting =
     <A extends unknown[], R>(fn: (...args: A) => R) =>
     (...args: A): R => {
@@ -52,16 +66,18 @@ export function contextApiFor(auth: GuestAuth, onError: (error: unknown) => void
       }
     }
   return {
-    signInAnonymously: reporting((options?: { collection?: string }) => auth.signInAnonymously(options ?? {})),
-    isAnonymous: (record) => auth.isAnonymous(record ?? auth.currentRecord),
-    signIn: reporting((authData: { token: string }) => auth.signIn(authData)),
-    signOut: reporting(() => auth.signOut()),
-    upgradeAnonymousUser: reporting((input: UpgradeInput) => auth.upgradeAnonymousUser(input)),
-    mergeAnonymousUser: reporting((into: AuthRecord) => auth.mergeAnonymousUser(into)),
+    signInAnonymously: reporting((options?: { collection?: string }) => signInAnonymously(ctx, options ?? {})),
+    isAnonymous: (record) => ctx.session.isAnonymous(record ?? ctx.session.record),
+    signIn: reporting((authData: { token: string }) => signIn(ctx, authData)),
+    signOut: reporting(() => signOut(ctx)),
+    upgradeAnonymousUser: reporting((input: UpgradeInput) => upgradeAnonymousUser(ctx, input)),
+    mergeAnonymousUser: reporting((into: AuthRecord) => mergeAnonymousUser(ctx, into)),
     failedAttempts: reporting((name: string, limits: AttemptLimits) => {
-      const throttle = auth.failedAttempts(name, limits)
+      const throttle = failedAttempts(ctx, name, limits)
       return { begin: reporting((key: string) => throttle.begin(key)) }
     }),
+    requestUpgradeCode: reporting((input: RequestUpgradeCodeInput) => requestUpgradeCode(ctx, input)),
+    upgradeWithCode: reporting((input: UpgradeWithCodeInput) => upgradeWithCode(ctx, input)),
   }
 }
 

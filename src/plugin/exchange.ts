@@ -1,5 +1,5 @@
 /** Maps PocketPages' request (and its PocketBase event) onto the core's HttpExchange. */
-import type { HttpExchange } from '../core/guest-auth'
+import type { HttpExchange } from '../core/auth-session'
 import type { PagesRequest } from '../pocketpages/types'
 import { parseBodyFirst } from './request-body'
 
@@ -24,6 +24,7 @@ export function exchangeFor(request: PagesRequest): PagesExchange {
       issuedCookies.push(serialized)
       event.response.header().add('Set-Cookie', serialized)
     },
+    responseHeaderValues: (name) => event.response.header().values(name),
     setHeader: (name, value) => event.response.header().set(name, value),
     addHeader: (name, value) => event.response.header().add(name, value),
     enrich: (record) => {

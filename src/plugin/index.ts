@@ -18,8 +18,7 @@ import { type AnonymousContextApi, CONTEXT_FUNCTIONS, defineContextFunctions } f
 import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
 import { isPocketBaseRoute } from './exchange'
 import * as hooks from './hooks'
-import { resolveOptionsCached } from './options-cache'
-import { functionOptions } from './pages-config'
+import { requestOptions } from './plugin-options'
 import { RequestSession } from './request-session'
 
 /**
@@ -30,7 +29,7 @@ import { RequestSession } from './request-session'
 const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) => {
   let options: ResolvedOptions
   try {
-    options = resolveOptionsCached(extra)
+    options = requestOptions(anonymousPlugin, extra)
   } catch (error) {
     return misconfiguredPlugin(error)
   }
@@ -40,9 +39,7 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
   let session: RequestSession | null = null
   const sessionFor = (request: RequestSession['request']) => {
     if (!session || session.request !== request) {
-      session = new RequestSession(request, options, () =>
-        functionOptions(anonymousPlugin, { onMerge: options.onMerge, beforeGuestSignIn: options.beforeGuestSignIn }),
-      )
+      session = new RequestSession(request, options)
     }
     return session
   }
@@ -71,21 +68,11 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
     onResponse: ({ content, api }) => {
       const current = session && session.request === api.request ? session : null
       if (!current) return false
-      const headers = api.request.event.response.header()
-      // The page may have asked for caching, or set its own Vary: a page that shows a session must
-      // stay out of shared caches, and one that sets the cookie out of every cache.
-      if (current.auth.touchedSession) {
-        const cacheControl = headers.get('Cache-Control')
-        if (current.auth.wroteCookie) {
-          if (!/\bno-store\b/i.test(cacheControl)) headers.set('Cache-Control', 'private, no-store')
-        } else if (!/\b(private|no-store)\b/i.test(cacheControl)) {
-          headers.set('Cache-Control', 'private, no-cache')
-        }
-        if (!headers.values('Vary').some((v) => /(^|,)\s*(cookie|\*)\s*(,|$)/i.test(v))) headers.add('Vary', 'Cookie')
-      }
+      current.session.enforceCacheRule()
       // A page that caught our error and rendered it still answers with the error's status.
       const failure = current.failure
       if (!options.respondWithErrorStatus || !isAnonymousAuthError(failure)) return false
+      const headers = api.request.event.response.header()
       if (headers.get('Location')) return false // the page redirected after all
       if (failure.retryAfterSeconds !== undefined) headers.set('Retry-After', String(failure.retryAfterSeconds))
       api.response.html(failure.status, content)
@@ -95,8 +82,10 @@ const anonymousPlugin: PluginFactory<AnonymousPluginOptions> = (_config, extra) 
 }
 
 /**
- * The plugin when +config.js gives it bad options: every page answers 500 naming the option to fix
- * (logged too), and its functions throw the same error. Better loud than a silent downgrade.
+ * The plugin when +config.js gives it bad options (logged once, and at start-up): a page that
+ * renders answers 500 with a page naming the problem; a page that calls a plugin function gets the
+ * error thrown, so PocketPages' own 500 (with the message only under its `debug`). Better loud than
+ * a silent downgrade.
  */
 let misconfigurationLogged = false
 
@@ -156,17 +145,35 @@ export function handleCleanupRequest(e: core.RequestEvent) {
 }
 
 /**
+ * The handler of GET /api/pocketpages-anonymous/stats (superusers only).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
+export function handleStatsRequest(e: core.RequestEvent) {
+  return hooks.handleStatsRequest(anonymousPlugin, e)
+}
+
+/**
  * The plugin's entry in the `plugins` list of `pb_hooks/pages/+config.js`: its name and options.
  * In a `// @ts-check` +config.js, give it to a variable with a JSDoc `@type` (see the README).
  */
 export type AnonymousPluginEntry = { name: typeof PLUGIN_NAME } & AnonymousPluginOptions
 
+export type { AuthData } from '../core/auth-session'
 // Types only: the package's declarations (scripts/build-types.mjs) are generated from these exports.
+export type { CleanupReport } from '../core/cleanup'
 export type { AnonymousAuthErrorDetails, ErrorCode } from '../core/errors'
 export type { Attempt, AttemptLimits } from '../core/failed-attempts'
-export type { AttemptThrottle, AuthData } from '../core/guest-auth'
-export type { GuestCheck, GuestCheckContext, MergeContext, MergeHook } from '../core/options'
-export type { UpgradeInput } from '../core/upgrade'
+export type { AttemptThrottle } from '../core/operations/app-throttle'
+export type { UpgradeInput } from '../core/operations/upgrade'
+export type {
+  GuestCheck,
+  GuestCheckContext,
+  GuestDeleteCheck,
+  GuestDeleteContext,
+  MergeContext,
+  MergeHook,
+} from '../core/options'
+export type { DayFigures, Figures, StatsReport, UpgradePath } from '../core/stats'
 export type { AnonymousContextApi, AnonymousPluginOptions }
 /** @internal For this repository's benchmark (bench/hooks) only; not part of the API (see benchmark-hooks.ts). */
 export const benchmarkHooks: BenchmarkHooks = makeBenchmarkHooks(anonymousPlugin)

@@ -1,5 +1,6 @@
 /**
- * One request's session, as the adapter keeps it between PocketPages' hooks.
+ * One request, as the adapter keeps it between PocketPages' hooks: the core's session and
+ * operation context, and the page functions bound to them.
  *
  * Policy: the plugin is the one reader of the session cookie, whatever the order of plugins in
  * +config.js. It reads in `onRequest` (so later plugins see the result) and, in
@@ -9,9 +10,10 @@
  * `e.auth`, always wins over the cookie.
  */
 import { tokenFromCookieValue } from '../core/auth-cookie'
+import { AuthSession } from '../core/auth-session'
 import { PLUGIN_NAME } from '../core/constants'
 import { describeError } from '../core/errors'
-import { GuestAuth } from '../core/guest-auth'
+import type { OperationContext } from '../core/operations/context'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
 import { parseUnverifiedClaims, pocketBaseCrypto, pocketBaseKeys } from '../core/pocketbase/runtime'
@@ -20,11 +22,10 @@ import type { CookieSerializeOptions, PagesRequest, PagesRequestContext } from '
 import { type AnonymousContextApi, contextApiFor } from './context-api'
 import { isCookieDeletion } from './cookie-guard'
 import { exchangeFor, type PagesExchange } from './exchange'
-import type { FunctionOptions } from './pages-config'
 
 export class RequestSession {
   readonly exchange: PagesExchange
-  readonly auth: GuestAuth
+  readonly session: AuthSession
   readonly functions: AnonymousContextApi
   /** Set once the page context exists: from then on, session cookie writes are ours to handle. */
   api: PagesRequestContext | undefined
@@ -35,30 +36,33 @@ export class RequestSession {
   constructor(
     readonly request: PagesRequest,
     options: ResolvedOptions,
-    functionOptions: () => FunctionOptions,
   ) {
     this.exchange = exchangeFor(request)
     this.byHeader = !!request.event.auth
-    const app = $app as unknown as core.App
-    this.auth = new GuestAuth(
+    const backend = pocketBaseBackend($app as unknown as core.App)
+    const now = () => Date.now()
+    this.session = new AuthSession(
       {
-        backend: pocketBaseBackend(app),
+        backend,
         options,
         exchange: this.exchange,
-        crypto: pocketBaseCrypto,
-        keys: pocketBaseKeys(),
         parseClaims: parseUnverifiedClaims,
-        now: () => Date.now(),
-        hooks: {
-          onMerge: () => functionOptions().onMerge,
-          beforeGuestSignIn: () => functionOptions().beforeGuestSignIn,
-        },
-        hookRequest: request,
+        now,
         onAuthChange: () => this.apply(),
       },
       this.byHeader ? { record: request.event.auth as unknown as AuthRecord, token: bearerToken(request) } : {},
     )
-    this.functions = contextApiFor(this.auth, (error) => {
+    const ctx: OperationContext = {
+      session: this.session,
+      backend,
+      options,
+      crypto: pocketBaseCrypto,
+      keys: pocketBaseKeys(),
+      hooks: { onMerge: () => options.onMerge, beforeGuestSignIn: () => options.beforeGuestSignIn },
+      hookRequest: request,
+      now,
+    }
+    this.functions = contextApiFor(ctx, (error) => {
       this.failure = error
     })
   }
@@ -67,7 +71,7 @@ export class RequestSession {
   read(): void {
     if (this.byHeader) return
     try {
-      this.auth.loadFromCookie()
+      this.session.readCookie()
     } catch (error) {
       // Reading a session must never turn a page view into an error: log it, stay signed out.
       $app.logger().error(`${PLUGIN_NAME}: could not read the session cookie`, 'error', describeError(error))
@@ -90,9 +94,9 @@ export class RequestSession {
   }
 
   private apply(): void {
-    const record = this.auth.currentRecord as unknown as core.Record | undefined
+    const record = this.session.record as unknown as core.Record | undefined
     this.request.auth = record
-    this.request.authToken = this.auth.currentToken
+    this.request.authToken = this.session.token
     if (this.api) this.api.auth = record
   }
 }

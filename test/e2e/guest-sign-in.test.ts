@@ -99,7 +99,10 @@ describe('guest sign-in through /login', () => {
     assert.equal(res.status, 200)
     const html = await res.text()
     assert.equal(field(html, 'user-id'), guest.record.id)
-    assert.equal(field(html, 'user-email'), guest.record.email)
+    // A guest is shown as a guest, never its placeholder email.
+    assert.equal(field(html, 'user-email'), null, 'an email row for a guest')
+    assert.ok(!html.includes(guest.record.email), "the guest's placeholder email is on the page")
+    assert.match(html, /You are using a guest account/, 'the page says it is a guest')
     assert.equal(field(html, 'user-anonymous'), 'yes')
     assert.equal(getSetCookie(res, 'pb_auth'), undefined, 'a fresh token must not be re-issued on every view')
   })

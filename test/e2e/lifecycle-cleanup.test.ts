@@ -26,10 +26,14 @@ const CLEANUP = '/api/pocketpages-anonymous/cleanup'
 const CRON_ID = 'pocketpages-plugin-anonymous-cleanup'
 
 interface CleanupReport {
+  dryRun: boolean
   deleted: number
+  wouldDelete: number
+  kept: number
   failed: number
+  skipped: number
   byCollection: Record<string, number>
-  prunedSignInLogRows: number
+  prunedCounters: number
 }
 
 const daysAgo = (days: number) => formatPocketBaseDate(Date.now() - days * DAY_MS)
@@ -139,7 +143,20 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
 
   it('answers 200 with a JSON report of what it did', () => {
     assert.equal(status, 200)
-    assert.deepEqual(report, { deleted: 3, failed: 0, skipped: 1, byCollection: { users: 3 }, prunedCounters: 3 })
+    assert.deepEqual(
+      report,
+      {
+        dryRun: false,
+        deleted: 3,
+        wouldDelete: 0,
+        kept: 0,
+        failed: 0,
+        skipped: 1,
+        byCollection: { users: 3 },
+        prunedCounters: 3,
+      },
+      'the report of the first run',
+    )
   })
 
   it('deletes exactly the guests inactive for more than 30 days', async () => {
@@ -179,13 +196,20 @@ describe('cleanup of abandoned guests through POST /api/pocketpages-anonymous/cl
   })
 
   it('deletes nothing on a second run', async () => {
-    assert.deepEqual(await runCleanup(pb), {
-      deleted: 0,
-      failed: 0,
-      byCollection: { users: 0 },
-      skipped: 1,
-      prunedCounters: 0,
-    })
+    assert.deepEqual(
+      await runCleanup(pb),
+      {
+        dryRun: false,
+        deleted: 0,
+        wouldDelete: 0,
+        kept: 0,
+        failed: 0,
+        byCollection: { users: 0 },
+        skipped: 1,
+        prunedCounters: 0,
+      },
+      'the report of the second run',
+    )
     for (const [what, id] of Object.entries(keptIds))
       assert.equal(await exists(pb, id), true, `deleted on the second run: ${what}`)
   })

@@ -3,7 +3,8 @@
 // and logs the error naming the option, and pages answer 500: naming the option when the page
 // itself rendered (the plugin's onResponse), PocketPages' generic error page when the page called
 // one of the plugin's functions, which throw the same error (PocketPages shows an uncaught error's
-// message only with its `debug` on).
+// message only with its `debug` on: both ways are checked, as the README's INVALID_OPTIONS note
+// describes them).
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -12,10 +13,11 @@ import { type PocketBaseServer, startPocketBase } from '../support/pocketbase.ts
 import { sqlite } from '../support/sqlite.ts'
 
 const MARKER = '[options-typo] pb_hooks loaded'
-const CONFIG = `module.exports = {
+const configWith = (extra: string) => `module.exports = {${extra}
   plugins: ['pocketpages-plugin-ejs', { name: 'pocketpages-plugin-anonymous', colection: 'users' }],
 }
 `
+const CONFIG = configWith('')
 const PLUGIN_ERROR = /\[pocketpages-plugin-anonymous\] error: .*unknown key 'colection'.*/
 
 describe('a misspelt option in +config.js', () => {
@@ -52,10 +54,13 @@ describe('a misspelt option in +config.js', () => {
     assert.doesNotMatch(body, /Plain page/)
   })
 
-  it("a page that calls the plugin's functions answers 500 too", async () => {
+  it("a page that calls the plugin's functions answers PocketPages' generic 500 (no debug)", async () => {
     for (const page of ['/', '/login']) {
       const res = await pb.fetch(page)
-      assert.equal(res.status, 500, `${page}: ${(await res.text()).slice(0, 300)}`)
+      const body = await res.text()
+      assert.equal(res.status, 500, `${page}: ${body.slice(0, 300)}`)
+      assert.match(body, /Internal Server Error/, `${page}: the generic page`)
+      assert.doesNotMatch(body, /colection/, `${page}: the message shows without debug`)
     }
   })
 
@@ -88,5 +93,33 @@ describe('a misspelt option in +config.js', () => {
     assert.deepEqual(sqlite(pb.dataDir, "SELECT name FROM _collections WHERE name = 'typo_check'"), [
       { name: 'typo_check' },
     ])
+  })
+})
+
+describe("a misspelt option, with PocketPages' debug on", () => {
+  let pb: PocketBaseServer
+
+  before(async () => {
+    pb = await startPocketBase({
+      hooksOverlay: { 'pages/+config.js': configWith('\n  debug: true,'), 'pages/plain.ejs': '<h1>Plain page</h1>\n' },
+      migrationsOverlay: {},
+    })
+  })
+  after(() => pb?.stop())
+
+  it("a page that calls the plugin's functions shows PocketPages' error page with the message", async () => {
+    const res = await pb.fetch('/')
+    const body = await res.text()
+    assert.equal(res.status, 500, body.slice(0, 300))
+    assert.match(body, /PocketPages Error/, 'the debug page')
+    assert.match(body, /unknown key &#39;colection&#39;/, 'the message')
+  })
+
+  it("a page that renders shows the plugin's configuration error page, as without debug", async () => {
+    const res = await pb.fetch('/plain')
+    const body = await res.text()
+    assert.equal(res.status, 500, body.slice(0, 300))
+    assert.match(body, /Configuration error/, "the plugin's page")
+    assert.match(body, /unknown key &#39;colection&#39;/, 'the message')
   })
 })

@@ -2,8 +2,11 @@
 // a copy of the repository's files (no build output) runs `npm pack`, whose `prepare` builds the
 // bundle and the declarations; a fresh app outside the repository installs the tarball offline,
 // follows the README ("Add it to a PocketPages app" and "Types": its code blocks are used as they
-// are), type-checks against what was installed, and serves a guest sign-in from PocketBase started
-// in the app's directory. typescript and pocketbase-jsvm come from this repository's node_modules.
+// are, and its step 5 copies the shipped example pages), type-checks against what was installed,
+// and serves the example pages from PocketBase started in the app's directory: guest sign-in, a
+// refused and a good save of the account, the guest's sign-out warning, a second guest merged into
+// the account by password sign-in, sign-out. typescript and pocketbase-jsvm come from this
+// repository's node_modules.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import fs from 'node:fs'
@@ -13,8 +16,19 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import ts from 'typescript'
 import { repoRoot } from '../../scripts/pocketbase.mjs'
-import { field, getPage, signInAsGuest } from '../support/guest.ts'
+import { getPage, signInAsGuest } from '../support/guest.ts'
+import { isDeletion } from '../support/http.ts'
+import {
+  findRecord,
+  postPasswordLogin,
+  postUpgrade,
+  sessionFrom,
+  submitForm,
+  uniqueEmail,
+  viewHome,
+} from '../support/lifecycle.ts'
 import { startPocketBase } from '../support/pocketbase.ts'
+import { rawUpload, uploadHead } from '../support/raw-http.ts'
 
 const run = promisify(execFile)
 const PACKAGE = 'pocketpages-plugin-anonymous'
@@ -53,19 +67,23 @@ const addIt = sectionOf('## Add it to a PocketPages app')
 const types = sectionOf('## Types')
 const README_CODE = {
   entryFile: codeBlock(addIt, 'js', '.registerHooks()'),
-  loginPage: codeBlock(addIt, 'html', 'signInAnonymously()'),
-  typedConfig: codeBlock(types, 'js', '// @ts-check'),
+  typedConfig: codeBlock(addIt, 'js', '// @ts-check'),
+  homeSnippet: codeBlock(addIt, 'html', "include('guest-banner')"),
   typedModule: codeBlock(types, 'ts', 'AnonymousContextApi'),
 }
+/** Step 5 of the README: the shipped example pages, copied into the app. */
+const COPY_EXAMPLES = `cp -r node_modules/${PACKAGE}/examples/pages/. pb_hooks/pages/`
 
 // --- the app's files beyond the README's ----------------------------------------------------------
 
+/** The README's home-page lines, after what the tests read (who is signed in). */
 const HOME_PAGE = `<script server>
   const user = request.auth
 </script>
+<% if (!user) { %><p id="signed-out">Signed out</p><% } %>
 <dl><dt>User id</dt><dd id="user-id"><%= user ? user.id : '' %></dd>
 <dt>Anonymous</dt><dd id="user-anonymous"><%= isAnonymous() ? 'yes' : 'no' %></dd></dl>
-`
+${README_CODE.homeSnippet}`
 
 /** Upstream PocketPages' context type, the part the README's module uses (the package is not installable here). */
 const POCKETPAGES_TYPES = `/// <reference types="pocketbase-jsvm" />
@@ -299,12 +317,17 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
     fs.writeFileSync(inApp('package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true })}\n`)
   })
 
-  it('npm pack (prepare) ships exactly the bundle, its declarations, the plugin migrations, README, LICENSE and package.json', () => {
+  it('npm pack (prepare) ships exactly the bundle, its declarations, the plugin migrations, the example pages, README, LICENSE and package.json', () => {
     const migrations = fs
       .readdirSync(path.join(repoRoot, 'pb_migrations'))
       .filter((f) => PLUGIN_MIGRATION.test(f))
       .map((f) => `pb_migrations/${f}`)
-    assert.ok(migrations.length >= 2)
+    assert.ok(migrations.length >= 2, 'the plugin migrations')
+    const examples = fs
+      .readdirSync(path.join(repoRoot, 'examples/pages'), { recursive: true, encoding: 'utf8' })
+      .map((f) => `examples/pages/${f}`)
+      .filter((f) => fs.statSync(path.join(repoRoot, f)).isFile())
+    assert.ok(examples.includes('examples/pages/login.ejs'), 'the example pages')
     const expected = [
       'LICENSE',
       'README.md',
@@ -312,8 +335,9 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
       'pb_hooks/lib/pocketpages-plugin-anonymous.d.cts',
       'pb_hooks/lib/pocketpages-plugin-anonymous.js',
       ...migrations,
+      ...examples,
     ].sort()
-    assert.deepEqual(packedFiles, expected)
+    assert.deepEqual(packedFiles, expected, 'the packed files')
   })
 
   it('npm install <tarball> works offline and gives the app the package', async () => {
@@ -334,13 +358,14 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
     fs.copyFileSync(path.join(repoRoot, 'pb_hooks/lib/pocketpages-host.js'), inApp('node_modules/pocketpages/index.js'))
     fs.writeFileSync(inApp('node_modules', 'pocketpages', 'index.d.ts'), POCKETPAGES_TYPES)
 
-    // The app, as the README says.
+    // The app, as the README says: the migrations, the example pages (step 5), then its own files.
+    assert.ok(readme.includes(`\n${COPY_EXAMPLES}\n`), `README step 5: ${COPY_EXAMPLES}`)
+    fs.cpSync(path.join(installed, 'examples/pages'), inApp('pb_hooks/pages'), { recursive: true })
     fs.mkdirSync(inApp('pb_migrations'))
     for (const f of migrations) fs.copyFileSync(path.join(installed, 'pb_migrations', f), inApp('pb_migrations', f))
     const files: Record<string, string> = {
       'pb_hooks/pocketpages.pb.js': README_CODE.entryFile,
       'pb_hooks/pages/+config.js': README_CODE.typedConfig,
-      'pb_hooks/pages/login.ejs': README_CODE.loginPage,
       'pb_hooks/pages/index.ejs': HOME_PAGE,
       'pb_hooks/pages/_private/guest.ts': README_CODE.typedModule,
       'pb_hooks/pages/_private/usage.ts': USAGE_MODULE,
@@ -417,21 +442,86 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
     assert.match(ts.displayPartsToString(details?.documentation), /Sliding window length/)
   })
 
-  it('the installed bundle serves guest sign-in from PocketBase started in the app directory', async () => {
+  it("the installed bundle serves the shipped example pages from PocketBase started in the app's directory", async () => {
     const pb = await startPocketBase({
       cwd: app,
       hooksDir: inApp('pb_hooks'),
       migrationsDir: inApp('pb_migrations'),
     })
     try {
+      // login.ejs: continue as a guest; the home page's README lines show the guest banner.
       const guest = await signInAsGuest(pb)
-      const home = await (await getPage(pb, '/', guest.cookie)).text()
-      assert.equal(field(home, 'user-id'), guest.record.id)
-      assert.equal(field(home, 'user-anonymous'), 'yes')
+      const home = await viewHome(pb, guest.cookie)
+      assert.equal(home.id, guest.record.id, 'the guest is signed in')
+      assert.equal(home.anonymous, 'yes', 'a guest')
+      assert.match(home.html, /id="guest-banner"/, "the README's home lines: the guest banner")
+      assert.match(home.html, /<form method="post" action="\/upgrade">/, "the README's home lines: the save form")
+
+      // upgrade.ejs: a refused save says why next to the field and keeps the email; then a good one.
+      const email = uniqueEmail('example')
+      const password = 'example-password-1'
+      const upgradePage = await getPage(pb, '/upgrade', guest.cookie)
+      assert.equal(upgradePage.status, 200, 'GET /upgrade as a guest')
+      const short = await postUpgrade(pb, guest.cookie, { email, password: 'short1', passwordConfirm: 'short1' })
+      assert.equal(short.status, 400, `a short password: ${short.error}`)
+      assert.equal(short.fieldErrors.password, 'Use at least 8 characters.', 'next to the password')
+      assert.ok(short.html.includes(`value="${email}"`), 'the email typed is kept')
+      const saved = sessionFrom(
+        await postUpgrade(pb, guest.cookie, { email, password, passwordConfirm: password }),
+        'save',
+      )
+      const account = await viewHome(pb, saved.cookie)
+      assert.equal(account.id, guest.record.id, 'the same id')
+      assert.equal(account.anonymous, 'no', 'a full account now')
+
+      // login.ejs and upgrade.ejs: a body PocketBase cannot read answers the example's 400/413
+      // page (body() throws; uncaught, PocketPages would answer its generic 500), signed in or not.
+      const hostile: [string, Buffer, number][] = [
+        ['20 MB', Buffer.from(`mode=anonymous&x=${'a'.repeat(20 * 1024 * 1024)}`), 413],
+        ['20,000 fields', Buffer.from(Array.from({ length: 20_000 }, (_, i) => `f${i}=x`).join('&')), 400],
+      ]
+      for (const [what, bytes, status] of hostile) {
+        for (const [path, cookie] of [
+          ['/login', undefined],
+          ['/upgrade', guest.cookie],
+        ] as const) {
+          const headers: Record<string, string | number> = {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            'Content-Length': bytes.length,
+          }
+          if (cookie) headers.Cookie = cookie
+          const res = await rawUpload(pb.port, uploadHead(path, headers), bytes)
+          assert.equal(res.status, status, `${what} to ${path}: ${res.body.slice(0, 200)}`)
+          assert.match(res.body, /The form could not be read/, `${what} to ${path}: the example's page`)
+        }
+      }
+
+      // logout.ejs: a second guest is warned before signing out.
+      const second = await signInAsGuest(pb)
+      const warning = await (await getPage(pb, '/logout', second.cookie)).text()
+      assert.match(warning, /it will be deleted/, "the guest's sign-out warning")
+      assert.match(warning, /href="\/upgrade"/, 'the offer to save first')
+
+      // login.ejs: the second guest signs in to the account with its password and is merged into it.
+      const merged = sessionFrom(await postPasswordLogin(pb, second.cookie, email, password), 'password sign-in')
+      assert.equal((await viewHome(pb, merged.cookie)).id, guest.record.id, 'signed in to the account')
+      assert.equal(await findRecord(pb, 'users', second.record.id), null, 'the merged guest is deleted')
+      const wrong = await postPasswordLogin(pb, undefined, email, `${password}-wrong`)
+      assert.equal(wrong.error, 'Wrong email or password.', 'a wrong password')
+
+      // logout.ejs: POST signs out.
+      const out = await submitForm(pb, '/logout', {}, { cookie: merged.cookie })
+      assert.equal(out.status, 302, `sign-out: ${out.error}`)
+      assert.ok(out.setCookie && isDeletion(out.setCookie), 'the cookie is cleared')
+
       // registerHooks() ran from the installed package: its cleanup route exists.
       const cleanup = await pb.api('/api/pocketpages-anonymous/cleanup', { method: 'POST' })
       assert.equal(cleanup.status, 200, await cleanup.text())
-      assert.doesNotMatch(pb.logs(), /\[pocketpages-plugin-anonymous\] (error|warn)/)
+      assert.doesNotMatch(
+        pb.logs(),
+        /\[pocketpages-plugin-anonymous\] (error|warn)|form error|login: /,
+        'errors logged',
+      )
     } finally {
       await pb.stop()
     }

@@ -16,6 +16,7 @@ import type {
   FieldInfo,
   FieldSettings,
   Logger,
+  OneTimeCode,
 } from '../../src/core/ports.ts'
 
 // ---------------------------------------------------------------------------------------------
@@ -35,6 +36,8 @@ export interface FakeCollection extends CollectionInfo {
   readonly specs: FieldSpec[]
   /** The signing secrets of each token type (PocketBase's collection.authToken.secret, ...). */
   readonly secrets: Record<TokenType, string>
+  /** The collection's auth rule, as a predicate on a record (PocketBase's `authRule`; default: everyone). */
+  authRule: (record: FakeRecord) => boolean
 }
 
 export type TokenType = 'auth' | 'file' | 'verification' | 'passwordReset' | 'emailChange'
@@ -73,6 +76,9 @@ export interface CollectionSpec {
   /** Auth token lifetime in seconds (PocketBase's default for users: 7 days). */
   tokenDurationSeconds?: number
   passwordAuth?: boolean
+  /** PocketBase's `otp.duration` and `otp.length` (default 180 and 8, as a new collection has them). */
+  otp?: { duration: number; length: number }
+  mfa?: boolean
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -159,9 +165,14 @@ export type Operation =
   | 'validate'
   | 'hashPassword'
   | 'findStaleGuests'
+  | 'countGuests'
   | 'writeDateQuietly'
   | 'reassignRelations'
   | 'sendVerificationEmail'
+  | 'createOneTimeCode'
+  | 'oneTimeCodeMatches'
+  | 'deleteOneTimeCode'
+  | 'sendOneTimeCode'
   | 'counters.read'
   | 'counters.total'
   | 'counters.add'
@@ -175,6 +186,20 @@ interface Counter {
   expires: number
 }
 
+/** A row of PocketBase's `_otps`: the code only as its (fake) hash. */
+export interface OtpRow extends OneTimeCode {
+  hash: string
+}
+
+/** A one-time code mail as PocketBase's mailer would have sent it. */
+export interface SentCode {
+  to: string
+  codeId: string
+  code: string
+  /** The record whose fields filled the template. */
+  recordId: string
+}
+
 export class FakeDb {
   readonly collections: FakeCollection[] = []
   rows = new Map<string, Row[]>() // collection id -> rows, in insertion order (rowid)
@@ -184,6 +209,8 @@ export class FakeDb {
   readonly trace: string[] = []
   readonly bcryptCalls: { password: string; inTransaction: boolean }[] = []
   readonly sentEmails: string[] = []
+  otps = new Map<string, OtpRow>()
+  readonly sentCodes: SentCode[] = []
   readonly logs: LogEntry[] = []
   readonly hooks = new Map<Operation, { fn: BeforeHook; times: number }[]>()
   private sequence = 0
@@ -211,10 +238,22 @@ export class FakeDb {
     return new FakeRecord(collection, structuredClone(row), this)
   }
 
-  signToken(record: FakeRecord, type: TokenType, expSeconds?: number): string {
+  signToken(
+    record: FakeRecord,
+    type: TokenType,
+    expSeconds?: number,
+    claimsOverride: Record<string, unknown> = {},
+  ): string {
     const collection = record.collection()
     const exp = expSeconds ?? Math.floor(this.clock.now() / 1000) + collection.authToken.duration
-    const claims = { id: record.id, type, collectionId: collection.id, refreshable: type === 'auth', exp }
+    const claims = {
+      id: record.id,
+      type,
+      collectionId: collection.id,
+      refreshable: type === 'auth',
+      exp,
+      ...claimsOverride,
+    }
     return jwt.sign(claims, record.tokenKey() + collection.secrets[type], { algorithm: 'HS256', noTimestamp: true })
   }
 
@@ -229,9 +268,11 @@ export class FakeDb {
   snapshot(): () => void {
     const rows = new Map([...this.rows].map(([id, list]) => [id, structuredClone(list)]))
     const counters = new Map([...this.counters].map(([k, v]) => [k, { ...v }]))
+    const otps = new Map([...this.otps].map(([k, v]) => [k, { ...v }]))
     return () => {
       this.rows = rows
       this.counters = counters
+      this.otps = otps
     }
   }
 }
@@ -285,6 +326,9 @@ export class FakeBackend implements Backend {
       fields: { getByName: (field) => infos[specs.findIndex((s) => s.name === field)] ?? null },
       authToken: { duration: spec.tokenDurationSeconds ?? 604800 },
       passwordAuth: { enabled: spec.passwordAuth ?? true },
+      otp: spec.otp ?? { duration: 180, length: 8 },
+      mfa: { enabled: spec.mfa ?? false },
+      authRule: () => true,
       secrets: Object.fromEntries(TOKEN_TYPES.map((t) => [t, `${t}-secret-of-${id}`])) as Record<TokenType, string>,
     }
     this.db.collections.push(collection)
@@ -339,8 +383,13 @@ export class FakeBackend implements Backend {
   }
 
   /** A token of any type, signed like PocketBase signs it, optionally with another expiry. */
-  token(record: FakeRecord, type: TokenType = 'auth', expSeconds?: number): string {
-    return this.db.signToken(record, type, expSeconds)
+  token(
+    record: FakeRecord,
+    type: TokenType = 'auth',
+    expSeconds?: number,
+    claimsOverride: Record<string, unknown> = {},
+  ): string {
+    return this.db.signToken(record, type, expSeconds, claimsOverride)
   }
 
   /**
@@ -369,6 +418,14 @@ export class FakeBackend implements Backend {
   }
   get sentEmails(): readonly string[] {
     return this.db.sentEmails
+  }
+  /** Every one-time code mail sent, oldest first. */
+  get sentCodes(): readonly SentCode[] {
+    return this.db.sentCodes
+  }
+  /** The stored `_otps` rows. */
+  otpRows(): OtpRow[] {
+    return [...this.db.otps.values()].map((row) => ({ ...row }))
   }
   /** Every counter row, for assertions. */
   counterRows(): { bucket: string; slot: number; count: number; expires: number }[] {
@@ -473,6 +530,8 @@ export class FakeBackend implements Backend {
     if (index < 0) throw new Error('sql: no rows in result set')
     table.splice(index, 1)
     this.db.trace.push(`delete:${target.collection().name}`)
+    // PocketBase's recordRefHooks: deleting an auth record deletes its `_otps` rows.
+    for (const [id, otp] of this.db.otps) if (otp.recordId === target.id) this.db.otps.delete(id)
     for (const { collection, field, row } of this.referencing(target.collection().id, target.id)) {
       if (field.cascadeDelete) {
         this.delete(this.db.load(collection, row))
@@ -571,6 +630,14 @@ export class FakeBackend implements Backend {
     return ordered.slice(skip, skip + limit).map(({ row }) => this.db.load(collection as FakeCollection, row))
   }
 
+  /** SELECT COUNT(*) WHERE flag = TRUE AND the hash ends in the marker's digest. */
+  countGuests(collection: CollectionInfo, anonymousField: string, markerDigest: string): number {
+    this.db.runHooks('countGuests', [collection, anonymousField, markerDigest])
+    return this.db
+      .table(collection)
+      .filter((row) => row[anonymousField] === true && String(row.password ?? '').endsWith(markerDigest)).length
+  }
+
   /** Repoints every relation field (base and auth collections) at `fromId` to `toId`, saving each record. */
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number {
     this.write('reassignRelations', [collection, fromId, toId])
@@ -605,6 +672,63 @@ export class FakeBackend implements Backend {
   sendVerificationEmail(record: AuthRecord): void {
     this.db.runHooks('sendVerificationEmail', [record])
     this.db.sentEmails.push(record.email())
+  }
+
+  /** A record of `_otps`; the hash stands in for bcrypt at cost 8 (counted like hashPassword). */
+  createOneTimeCode(record: AuthRecord, code: string, sentTo: string): OneTimeCode {
+    this.write('createOneTimeCode', [record, code, sentTo])
+    this.db.bcryptCalls.push({ password: code, inTransaction: this.db.txOpen })
+    const row: OtpRow = {
+      id: this.db.randomId('otp', 15),
+      collectionId: record.collection().id,
+      recordId: record.id,
+      sentTo,
+      createdMs: this.db.clock.now(),
+      hash: fakeBcrypt(code, 8),
+    }
+    this.db.otps.set(row.id, row)
+    this.db.trace.push('save:_otps')
+    const { hash: _hash, ...code_ } = row
+    return code_
+  }
+
+  findOneTimeCode(id: string): OneTimeCode | null {
+    const row = this.db.otps.get(id)
+    if (!row) return null
+    const { hash: _hash, ...code } = row
+    return code
+  }
+
+  oneTimeCodeMatches(id: string, code: string): boolean {
+    this.db.runHooks('oneTimeCodeMatches', [id, code])
+    this.db.bcryptCalls.push({ password: code, inTransaction: this.db.txOpen })
+    this.db.trace.push('bcrypt')
+    const row = this.db.otps.get(id)
+    return !!row && row.hash === fakeBcrypt(code, 8)
+  }
+
+  deleteOneTimeCode(id: string): boolean {
+    this.write('deleteOneTimeCode', [id])
+    this.db.trace.push('delete:_otps')
+    return this.db.otps.delete(id)
+  }
+
+  deleteOneTimeCodesOf(record: AuthRecord): void {
+    this.write('deleteOneTimeCode', [record.id])
+    for (const [id, otp] of this.db.otps) {
+      if (otp.recordId === record.id && otp.collectionId === record.collection().id) this.db.otps.delete(id)
+    }
+  }
+
+  /** PocketBase's `$mails.sendRecordOTP` on a copy addressed to `address`: recorded, or the hook throws. */
+  sendOneTimeCode(record: AuthRecord, address: string, codeId: string, code: string): void {
+    this.db.runHooks('sendOneTimeCode', [record, address, codeId, code])
+    this.db.sentCodes.push({ to: address, codeId, code, recordId: record.id })
+    this.db.trace.push('mail:otp')
+  }
+
+  mayAuthenticate(record: AuthRecord): boolean {
+    return (record as FakeRecord).collection().authRule(record as FakeRecord)
   }
 
   // --- internals ------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-// The HTTP exchange GuestAuth sees (src/core/guest-auth.ts HttpExchange), in memory: a request
+// The HTTP exchange the session sees (src/core/auth-session.ts HttpExchange), in memory: a request
 // to read from and a response whose headers and Set-Cookie lines are recorded. It mirrors the
 // adapter (src/plugin/exchange.ts) on PocketBase: header names are case-insensitive, a missing
 // header is '', every Cookie line is kept apart (Go's Header.Values), Set-Cookie is appended.
-import type { HttpExchange } from '../../src/core/guest-auth.ts'
+import type { HttpExchange } from '../../src/core/auth-session.ts'
 import type { AuthRecord } from '../../src/core/ports.ts'
 import { parseSetCookie, type SetCookie } from './http.ts'
 
@@ -63,6 +63,10 @@ export class FakeExchange implements HttpExchange {
   }
   enrich(record: AuthRecord): void {
     this.enriched.push(record)
+  }
+
+  responseHeaderValues(name: string): string[] {
+    return this.responseHeader(name)
   }
 
   /** Every value of a response header. */

@@ -1,10 +1,11 @@
-// One PocketBase process in memory, for GuestAuth scenarios: the fake backend with a `users` auth
+// One PocketBase process in memory, for scenarios of the session and its operations: the fake backend with a `users` auth
 // collection (the plugin's migration applied), a clock the test moves, the shared memory that
 // holds the rate limits' keys, and requests made of fake exchanges. A test reads like PocketBase's
 // ApiScenario: set up the world, send one request, compare the outcome and what happened.
+
+import { AuthSession } from '../../src/core/auth-session.ts'
 import { STORE_PREFIX } from '../../src/core/constants.ts'
 import { isAnonymousAuthError } from '../../src/core/errors.ts'
-import { GuestAuth } from '../../src/core/guest-auth.ts'
 import { guestPasswordHash } from '../../src/core/guest-identity.ts'
 import { type ResolvedOptions, resolveOptions } from '../../src/core/options.ts'
 import type { AuthRecord } from '../../src/core/ports.ts'
@@ -21,6 +22,7 @@ import { FakeExchange, type RequestSpec } from './fake-exchange.ts'
 import { FakeMemory } from './fake-memory.ts'
 import { encodeAuthCookie } from './guest.ts'
 import { nodeCrypto } from './node-crypto.ts'
+import { PageFunctions } from './page-functions.ts'
 
 /** 2026-11-30 12:00:00 UTC: a fixed start, so dates in assertions are readable. */
 export const T0 = Date.UTC(2026, 10, 30, 12, 0, 0)
@@ -37,7 +39,8 @@ export class FakeClock {
 }
 
 export interface Visit {
-  auth: GuestAuth
+  /** The page functions of this request, on its session (what a page calls). */
+  auth: PageFunctions
   exchange: FakeExchange
   /** Every record the request's signed-in user changed to (the adapter's onAuthChange). */
   changes: (AuthRecord | undefined)[]
@@ -62,28 +65,35 @@ export class World {
     this.backend.addCollection('users', spec.users ?? { fields: authFields() })
   }
 
-  /** A request: its exchange and GuestAuth; the cookie is read first, as the adapter's onRequest does. */
+  /** A request: its exchange and session; the cookie is read first, as the adapter's onRequest does. */
   visit(
     request: RequestSpec = {},
     options: { load?: boolean; initial?: { record?: AuthRecord; token?: string } } = {},
   ): Visit {
     const exchange = new FakeExchange(request)
     const changes: (AuthRecord | undefined)[] = []
-    const auth = new GuestAuth(
+    const now = () => this.clock.now()
+    const session = new AuthSession(
       {
         backend: this.backend,
         options: this.options,
         exchange,
-        crypto: nodeCrypto,
-        keys: this.keys,
         parseClaims: (token) => parseUnverifiedClaims(token, this.clock),
-        now: () => this.clock.now(),
-        hooks: { onMerge: () => this.options.onMerge, beforeGuestSignIn: () => this.options.beforeGuestSignIn },
-        hookRequest: { fake: 'request' },
+        now,
         onAuthChange: (record) => changes.push(record),
       },
       options.initial,
     )
+    const auth = new PageFunctions(session, exchange, {
+      session,
+      backend: this.backend,
+      options: this.options,
+      crypto: nodeCrypto,
+      keys: this.keys,
+      hooks: { onMerge: () => this.options.onMerge, beforeGuestSignIn: () => this.options.beforeGuestSignIn },
+      hookRequest: { fake: 'request' },
+      now,
+    })
     if (options.load !== false) auth.loadFromCookie()
     return { auth, exchange, changes }
   }
@@ -98,7 +108,7 @@ export class World {
     })
   }
 
-  /** Signs a guest in through GuestAuth; returns it and the Cookie line a browser would send back. */
+  /** Signs a guest in through signInAnonymously(); returns it and the Cookie line a browser would send back. */
   signInGuest(request: RequestSpec = {}): { record: FakeRecord; token: string; cookie: string } {
     const { auth, exchange } = this.post(undefined, request)
     const { token, record } = auth.signInAnonymously()
@@ -168,7 +178,7 @@ export interface Outcome {
   cacheControl: string | null
 }
 
-export function outcomeOf(visit: Visit, act: (auth: GuestAuth) => unknown = () => {}): Outcome {
+export function outcomeOf(visit: Visit, act: (auth: PageFunctions) => unknown = () => {}): Outcome {
   let error: string | null = null
   let status: number | null = null
   try {

@@ -95,6 +95,20 @@ export function markText(html: string): string | null {
   return match ? htmlDecode(match[1]!).trim() : null
 }
 
+/**
+ * The demo form's messages next to its fields (`<small id="<field>-error">`), decoded, tags
+ * removed (the "already used" one holds a link), by field name.
+ */
+export function fieldErrorTexts(html: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const m of html.matchAll(/<small id="([A-Za-z]+)-error">([\s\S]*?)<\/small>/g)) {
+    out[m[1]!] = htmlDecode(m[2]!.replace(/<[^>]*>/g, ''))
+      .replace(/\s+/g, ' ')
+      .trim()
+  }
+  return out
+}
+
 /** A guest password marker, as the plugin writes it (for fixtures that make guests by SQL). */
 export function guestMarkerHash(): string {
   const randomString = (length: number, alphabet: string) =>

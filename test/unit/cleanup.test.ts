@@ -2,7 +2,7 @@
 // creation), in batches up to maxPerRun, past failures, and counters pruned.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { deleteAbandonedGuests } from '../../src/core/cleanup.ts'
+import { deleteAbandonedGuests, dryRunFlag } from '../../src/core/cleanup.ts'
 import { resolveOptions } from '../../src/core/options.ts'
 import { authFields } from '../support/fake-backend.ts'
 import { T0, World } from '../support/fake-world.ts'
@@ -47,10 +47,23 @@ describe('cleanup: who is deleted', () => {
     w.insertUser({ anonymous: true, lastSeen: date(0) })
     w.backend.counters.add('old', 1, T0 - 1, 1)
     w.backend.counters.add('young', 2, T0, 1)
-    assert.deepEqual(run(w), { deleted: 3, failed: 0, skipped: 1, byCollection: { users: 3 }, prunedCounters: 1 })
+    assert.deepEqual(run(w), {
+      dryRun: false,
+      deleted: 3,
+      wouldDelete: 0,
+      kept: 0,
+      failed: 0,
+      skipped: 1,
+      byCollection: { users: 3 },
+      prunedCounters: 1,
+    })
     assert.deepEqual(
-      w.backend.counterRows().map((r) => r.bucket),
-      ['young'],
+      w.backend.counterRows().map((r) => [r.bucket, r.count]),
+      [
+        ['young', 1],
+        ['stats:cleaned-up', 3],
+      ],
+      'the expired counter is pruned, the live one stays, and the run counts its deletions in the stats',
     )
   })
   it('follows retentionDays', () => {
@@ -164,7 +177,10 @@ describe('cleanup: batches and limits', () => {
     w.insertUser({ anonymous: true, lastSeen: date(1) })
     const guest = w.insertGuest({ lastSeen: date(2) })
     assert.deepEqual(run(w, { batchSize: 1 }), {
+      dryRun: false,
       deleted: 1,
+      wouldDelete: 0,
+      kept: 0,
       failed: 0,
       skipped: 2,
       byCollection: { users: 1 },
@@ -206,4 +222,190 @@ describe('cleanup: what it cannot reach', () => {
       ],
     )
   })
+})
+
+describe('cleanup: a dry run', () => {
+  /** Three stale guests (one with a note), a fresh one, a flagged full account, and an expired counter. */
+  function staleWorld(): { w: World; stale: string[]; note: string } {
+    const w = new World()
+    w.addNotes({ cascadeDelete: true })
+    const stale = [0, 1, 2].map((i) => w.insertGuest({ lastSeen: date(i) }).id)
+    w.insertGuest({ lastSeen: date(T0) })
+    w.insertUser({ anonymous: true, lastSeen: date(0) })
+    const note = w.backend.insert('notes', { owner: stale[0] }).id
+    w.backend.counters.add('old', 1, T0 - 1, 1)
+    return { w, stale, note }
+  }
+
+  it('reports what a run would delete, and deletes, counts and prunes nothing', () => {
+    const { w, stale, note } = staleWorld()
+    const rowsBefore = structuredClone(w.backend.rowsOf('users'))
+    const countersBefore = w.backend.counterRows()
+    const traceBefore = w.backend.trace.length
+    const report = deleteAbandonedGuests(w.backend, resolveOptions({}), w.clock.now(), { dryRun: true })
+    assert.deepEqual(
+      report,
+      {
+        dryRun: true,
+        deleted: 0,
+        wouldDelete: 3,
+        kept: 0,
+        failed: 0,
+        skipped: 1,
+        byCollection: { users: 3 },
+        prunedCounters: 0,
+      },
+      'the dry run reports the three stale guests and the flagged account it would pass over',
+    )
+    assert.deepEqual(w.backend.rowsOf('users'), rowsBefore, 'a dry run changed the users table')
+    for (const id of stale) assert.ok(w.backend.row('users', id), `a dry run deleted guest ${id}`)
+    assert.ok(w.backend.row('notes', note), "a dry run deleted a stale guest's note")
+    assert.deepEqual(w.backend.counterRows(), countersBefore, 'a dry run counted or pruned counters')
+    assert.ok(
+      !w.backend.trace.slice(traceBefore).some((t) => t.startsWith('delete:') || t.startsWith('counters.')),
+      `a dry run wrote: ${w.backend.trace.slice(traceBefore).join(', ')}`,
+    )
+  })
+
+  it('then a real run deletes exactly what the dry run reported', () => {
+    const { w } = staleWorld()
+    const preview = deleteAbandonedGuests(w.backend, resolveOptions({}), w.clock.now(), { dryRun: true })
+    const real = run(w)
+    assert.equal(real.deleted, preview.wouldDelete, 'the run deleted another number than the preview said')
+    assert.deepEqual(real.byCollection, preview.byCollection, 'per collection, the run differs from the preview')
+  })
+
+  it('previews one run: maxPerRun applies, and it pages past everything it leaves in place', () => {
+    const w = new World()
+    for (let i = 0; i < 7; i++) w.insertGuest({ lastSeen: date(i) })
+    const skips: unknown[] = []
+    w.backend.before('findStaleGuests', (args) => skips.push(args[4]), 10)
+    const options = resolveOptions({ cleanup: { batchSize: 2, maxPerRun: 5 } })
+    const report = deleteAbandonedGuests(w.backend, options, w.clock.now(), { dryRun: true })
+    assert.equal(report.wouldDelete, 5, 'a dry run must stop where the run would (maxPerRun)')
+    assert.deepEqual(skips, [0, 2, 4], 'a dry run must page past the guests it leaves, not reread them')
+    assert.equal(w.backend.rowsOf('users').length, 7, 'a dry run deleted guests')
+  })
+})
+
+describe('cleanup: beforeGuestDelete', () => {
+  function world(): { w: World; ids: string[] } {
+    const w = new World()
+    const ids = [0, 1, 2].map((i) => w.insertGuest({ lastSeen: date(i) }).id)
+    return { w, ids }
+  }
+
+  it('false keeps the guest and counts it; anything else deletes', () => {
+    const { w, ids } = world()
+    const seen: unknown[] = []
+    const report = run(
+      w,
+      {},
+      {
+        beforeGuestDelete: ({ guest, app }: { guest: { id: string }; app: unknown }) => {
+          seen.push([guest.id, app])
+          return guest.id === ids[1] ? false : guest.id === ids[0] ? true : undefined
+        },
+      },
+    )
+    assert.deepEqual([report.deleted, report.kept], [2, 1], JSON.stringify(report))
+    assert.ok(w.backend.row('users', ids[1]!), 'the guest the hook returned false for was deleted')
+    assert.equal(w.backend.row('users', ids[0]!), null, 'the guest the hook returned true for was kept')
+    assert.equal(w.backend.row('users', ids[2]!), null, 'a hook that returns nothing must not keep the guest')
+    assert.deepEqual(
+      seen,
+      ids.map((id) => [id, { app: 'outer' }]),
+      'the hook gets each guest once, with the app (no transaction is open)',
+    )
+  })
+
+  it('true for every guest deletes every guest', () => {
+    const { w } = world()
+    const report = run(w, {}, { beforeGuestDelete: () => true })
+    assert.deepEqual([report.deleted, report.kept], [3, 0])
+    assert.equal(w.backend.rowsOf('users').length, 0)
+  })
+
+  it('a throwing hook keeps the guest, logs it, and the run goes on', () => {
+    const { w, ids } = world()
+    const report = run(
+      w,
+      {},
+      {
+        beforeGuestDelete: ({ guest }: { guest: { id: string } }) => {
+          if (guest.id === ids[0]) throw new Error('votes table is locked')
+          return true
+        },
+      },
+    )
+    assert.deepEqual([report.deleted, report.kept, report.failed], [2, 1, 0], JSON.stringify(report))
+    assert.ok(w.backend.row('users', ids[0]!), 'a throwing hook must keep the guest')
+    assert.deepEqual(
+      w.backend.logs.map((l) => [l.level, l.message, ...l.keyValues]),
+      [
+        [
+          'warn',
+          'pocketpages-plugin-anonymous: beforeGuestDelete threw; the guest was kept',
+          'collection',
+          'users',
+          'recordId',
+          ids[0],
+          'error',
+          'Error: votes table is locked',
+        ],
+      ],
+    )
+  })
+
+  it('kept guests are paged past, so the guests after them are reached', () => {
+    const w = new World()
+    const ids = Array.from({ length: 5 }, (_, i) => w.insertGuest({ lastSeen: date(i) }).id)
+    const keep = new Set([ids[0], ids[1], ids[3]])
+    const report = run(
+      w,
+      { batchSize: 2 },
+      { beforeGuestDelete: ({ guest }: { guest: { id: string } }) => !keep.has(guest.id) },
+    )
+    assert.deepEqual([report.deleted, report.kept], [2, 3], JSON.stringify(report))
+    assert.deepEqual(
+      w.backend.rowsOf('users').map((r) => r.id),
+      [ids[0], ids[1], ids[3]],
+      'exactly the kept guests remain',
+    )
+  })
+
+  it('is asked in a dry run too, so the preview counts the kept guests', () => {
+    const { w, ids } = world()
+    const options = resolveOptions({ beforeGuestDelete: ({ guest }: { guest: { id: string } }) => guest.id !== ids[2] })
+    const report = deleteAbandonedGuests(w.backend, options, w.clock.now(), { dryRun: true })
+    assert.deepEqual([report.wouldDelete, report.kept, report.deleted], [2, 1, 0], JSON.stringify(report))
+    assert.equal(w.backend.rowsOf('users').length, 3, 'a dry run deleted guests')
+  })
+
+  it('is not asked about flagged full accounts (they are never deleted)', () => {
+    const w = new World()
+    w.insertUser({ anonymous: true, lastSeen: date(0) })
+    let calls = 0
+    run(w, {}, { beforeGuestDelete: () => calls++ > 100 })
+    assert.equal(calls, 0, 'the hook was asked about a full account')
+  })
+})
+
+describe('cleanup: the dryRun query parameter', () => {
+  const rows: [string, boolean | null][] = [
+    ['1', true],
+    ['true', true],
+    ['TRUE', true],
+    ['', false],
+    ['0', false],
+    ['false', false],
+    ['yes', null],
+    ['2', null],
+    ['1; DROP', null],
+  ]
+  for (const [value, expected] of rows) {
+    it(`'${value}' is ${expected === null ? 'refused' : expected ? 'a dry run' : 'a real run'}`, () => {
+      assert.equal(dryRunFlag(value), expected, value)
+    })
+  }
 })

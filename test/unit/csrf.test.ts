@@ -101,7 +101,7 @@ describe('checkSameOrigin (login CSRF)', () => {
   }
 })
 
-describe('the CSRF refusal as GuestAuth words it', () => {
+describe('the CSRF refusal as the session words it', () => {
   it('names the reason and what to do', () => {
     const w = new World()
     assert.throws(() => w.post(undefined, { headers: { Origin: 'https://evil.test' } }).auth.signInAnonymously(), {

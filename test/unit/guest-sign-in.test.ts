@@ -129,7 +129,11 @@ describe('signInAnonymously: the guest', () => {
   it('counts the sign-in and inserts the guest in one transaction', () => {
     const w = new World()
     w.signInGuest()
-    assert.deepEqual(w.backend.trace, ['tx:begin', 'counters.addBelow', 'save:users', 'tx:commit'])
+    assert.deepEqual(
+      w.backend.trace,
+      ['tx:begin', 'counters.addBelow', 'save:users', 'counters.add', 'tx:commit'],
+      'the limit, the insert and the stats count (counters.add) share the transaction',
+    )
   })
   it('returns a PocketBase auth token of the new record, and the request is signed in as it', () => {
     const w = new World()

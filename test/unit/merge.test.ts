@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { AnonymousAuthError, ErrorCodes } from '../../src/core/errors.ts'
-import { mergeGuestInto } from '../../src/core/merge.ts'
 import type { MergeContext } from '../../src/core/options.ts'
 import type { FakeRecord } from '../support/fake-backend.ts'
 import { outcomeOf, World, type WorldSpec } from '../support/fake-world.ts'
@@ -237,22 +236,22 @@ describe('mergeAnonymousUser: a concurrent change wins', () => {
   })
 })
 
-describe('mergeGuestInto: only into auth records', () => {
+describe('mergeAnonymousUser: only into auth records of the configured collections', () => {
   it('refuses a record of a base collection', () => {
     const { w, guest, note } = world()
-    assert.throws(() => mergeGuestInto(w.backend, guest.record, note, 'anonymous', null), {
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(note), {
       code: 'INVALID_MERGE_TARGET',
       message: 'A guest can only be merged into an auth record.',
     })
   })
   it('refuses the guest itself, and merges into a same-id record of another collection', () => {
-    const { w, guest } = world()
-    assert.throws(() => mergeGuestInto(w.backend, guest.record, guest.record, 'anonymous', null), {
+    const { w, guest } = world({ options: { collections: ['users', 'members'] } })
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(guest.record), {
       message: 'A guest cannot be merged into itself.',
     })
     w.backend.addCollection('members')
     const twin = w.backend.insert('members', { id: guest.record.id, email: 'twin@mail.test' })
-    mergeGuestInto(w.backend, guest.record, twin, 'anonymous', null)
-    assert.equal(w.backend.row('users', guest.record.id), null)
+    w.post(guest.cookie).auth.mergeAnonymousUser(twin)
+    assert.equal(w.backend.row('users', guest.record.id), null, 'the guest is gone')
   })
 })

@@ -27,9 +27,19 @@ describe('resolveOptions: defaults', () => {
         failuresPerNetwork: 30,
         failureWindowSeconds: 900,
       },
+      upgradeCode: {
+        sendsPerGuest: 3,
+        sendsPerNetwork: 10,
+        sendsPerAddress: 3,
+        sendWindowSeconds: 3600,
+        failuresPerCode: 5,
+        failuresPerNetwork: 30,
+        signInToExisting: true,
+      },
       mergeOnSignIn: true,
       onMerge: null,
       beforeGuestSignIn: null,
+      beforeGuestDelete: null,
       respondWithErrorStatus: true,
       cleanup: {
         enabled: true,
@@ -91,9 +101,11 @@ describe('resolveOptions: defaults', () => {
   it('keeps function options as given', () => {
     const onMerge = () => {}
     const beforeGuestSignIn = () => true
-    const options = resolveOptions({ onMerge, beforeGuestSignIn })
+    const beforeGuestDelete = () => false
+    const options = resolveOptions({ onMerge, beforeGuestSignIn, beforeGuestDelete })
     assert.equal(options.onMerge, onMerge)
     assert.equal(options.beforeGuestSignIn, beforeGuestSignIn)
+    assert.equal(options.beforeGuestDelete, beforeGuestDelete, 'beforeGuestDelete is kept as given')
     assert.equal(resolveOptions({ onMerge: null }).onMerge, null)
   })
 })
@@ -107,7 +119,7 @@ describe('resolveOptions: every kind of mistake names the option', () => {
     [
       'a misspelt key',
       { colection: 'users' },
-      "unknown key 'colection'; known keys: collection, collections, emailDomain, emailPrefix, anonymousField, lastSeenField, cookie, keepAlive, rateLimit, csrf, upgrade, mergeOnSignIn, onMerge, beforeGuestSignIn, respondWithErrorStatus, cleanup",
+      "unknown key 'colection'; known keys: collection, collections, emailDomain, emailPrefix, anonymousField, lastSeenField, cookie, keepAlive, rateLimit, csrf, upgrade, upgradeCode, mergeOnSignIn, onMerge, beforeGuestSignIn, beforeGuestDelete, respondWithErrorStatus, cleanup",
     ],
     [
       'a misspelt nested key',
@@ -239,6 +251,11 @@ describe('resolveOptions: every kind of mistake names the option', () => {
       'hook: not a function',
       { beforeGuestSignIn: true },
       'beforeGuestSignIn must be a function ({ request, clientIp, app }) => boolean',
+    ],
+    [
+      'hook: not a function',
+      { beforeGuestDelete: 'keep polls' },
+      'beforeGuestDelete must be a function ({ guest, app }) => boolean',
     ],
   ]
   for (const [name, input, message] of mistakes) {

@@ -4,6 +4,11 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { outcomeOf, World, type WorldSpec } from '../support/fake-world.ts'
 
+/** The rate limits' rows: every counter but the operator's stats (stats.ts), which sign-ins add to. */
+function limitRows(w: World) {
+  return w.backend.counterRows().filter((r) => !r.bucket.startsWith('stats:'))
+}
+
 /** Guest sign-ins from `ip`; returns each one's error code (null = signed in). */
 function signIns(w: World, count: number, ip = '192.0.2.1'): (string | null)[] {
   return Array.from({ length: count }, () => outcomeOf(w.post(undefined, { ip }), (a) => a.signInAnonymously()).error)
@@ -88,12 +93,12 @@ describe('guest sign-in: per client network', () => {
   it('perNetwork 0: no per-network limit and nothing stored for it', () => {
     const w = limited({ rateLimit: { perNetwork: 0 } })
     assert.deepEqual(signIns(w, 40), Array(40).fill(null))
-    assert.deepEqual(w.backend.counterRows(), [])
+    assert.deepEqual(limitRows(w), [], 'a per-network row was stored')
   })
   it('stores networks only as keyed hashes, never the address', () => {
     const w = limited({})
     signIns(w, 2, '203.0.113.77')
-    const rows = w.backend.counterRows()
+    const rows = limitRows(w)
     assert.deepEqual(
       rows.map((r) => [r.bucket.replace(/^signin:[0-9a-f]{32}$/, 'signin:HASH'), r.count]),
       [['signin:HASH', 2]],
@@ -127,16 +132,16 @@ describe('guest sign-in: the IPv6 site tier (perIpv6Site, per /48)', () => {
   it('a site refusal rolls back the /64 count, and a /64 refusal is not counted for the site', () => {
     const w = limited({ rateLimit: { perNetwork: 1, perIpv6Site: 2 } })
     assert.deepEqual(fromSlash64s(w, 2), [null, null])
-    const rows = JSON.stringify(w.backend.counterRows())
+    const rows = JSON.stringify(limitRows(w))
     assert.deepEqual(fromSlash64s(w, 3).slice(2), ['RATE_LIMITED'], 'the third /64 is refused by the site')
-    assert.equal(JSON.stringify(w.backend.counterRows()), rows, 'nothing counted for a refused sign-in')
+    assert.equal(JSON.stringify(limitRows(w)), rows, 'nothing counted for a refused sign-in')
   })
   it('IPv4 sign-ins cost no site statement; IPv6 ones one more, under keyed hashes', () => {
     const w = limited({ rateLimit: { perNetwork: 5, perIpv6Site: 50 } })
     signIns(w, 1, '192.0.2.1')
-    assert.equal(w.backend.counterRows().length, 1, 'one row for an IPv4 sign-in')
+    assert.equal(limitRows(w).length, 1, 'one row for an IPv4 sign-in')
     signIns(w, 1, '2001:db8:9:1::1')
-    const rows = w.backend.counterRows()
+    const rows = limitRows(w)
     assert.equal(rows.length, 3, 'a /64 row and a /48 row for an IPv6 sign-in')
     assert.ok(
       rows.every((r) => /^signin:[0-9a-f]{32}$/.test(r.bucket)),
@@ -185,11 +190,19 @@ describe('guest sign-in: the global limit', () => {
       [...signIns(w, 1, '192.0.2.1'), ...signIns(w, 2, '198.51.100.1')],
       [null, 'RATE_LIMITED', 'RATE_LIMITED'],
     )
-    const byNetwork = w.backend.counterRows().filter((r) => r.bucket !== 'signin:*')
+    const byNetwork = limitRows(w).filter((r) => r.bucket !== 'signin:*')
     assert.deepEqual(
       byNetwork.map((r) => r.count),
       [1],
       'only the network that got its guest has a count',
+    )
+    assert.deepEqual(
+      w.backend
+        .counterRows()
+        .filter((r) => r.bucket === 'stats:created')
+        .map((r) => r.count),
+      [1],
+      'the refused sign-ins were counted as created guests',
     )
   })
   it('0 (the default): no global counter', () => {

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test'
 import { AnonymousAuthError, ErrorCodes } from '../../src/core/errors.ts'
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-const section = readme.slice(readme.indexOf('### Errors'), readme.indexOf('## Options'))
+const start = readme.indexOf('\n## Errors\n')
+const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
 const rows = new Map([...section.matchAll(/^\| `([A-Z_]+)` +\| (\d{3}) +\|/gm)].map((m) => [m[1]!, Number(m[2])]))
 
 describe('README error table', () => {

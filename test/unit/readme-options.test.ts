@@ -7,7 +7,8 @@ import { CLEANUP_CRON_ID, CLEANUP_ROUTE_PATH } from '../../src/core/constants.ts
 import { defaultOptions } from '../../src/core/options.ts'
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
-const section = readme.slice(readme.indexOf('## Options'), readme.indexOf('## The cookie'))
+const start = readme.indexOf('\n## Options\n')
+const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
 const rows = [...section.matchAll(/^\| `([A-Za-z0-9.]+)` +\| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const)
 
 /** defaultOptions() flattened to dotted paths. */

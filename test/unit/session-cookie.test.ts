@@ -1,10 +1,10 @@
-// Reading the session cookie back (GuestAuth.loadFromCookie, session.ts): every hostile cookie
+// Reading the session cookie back (AuthSession.readCookie, verify-token.ts): every hostile cookie
 // reads as signed out and is cleared, nothing throws; a valid one signs in, slides and is private.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import jwt from 'jsonwebtoken'
 import type { AuthRecord, Backend } from '../../src/core/ports.ts'
-import { readSession, verifyToken } from '../../src/core/session.ts'
+import { readSession, verifyToken } from '../../src/core/verify-token.ts'
 import { parseUnverifiedClaims } from '../support/fake-backend.ts'
 import { outcomeOf, T0, World } from '../support/fake-world.ts'
 import { claimsOf, decodeAuthCookie, encodeAuthCookie } from '../support/guest.ts'
@@ -251,6 +251,26 @@ describe('keep-alive: sliding token renewal', () => {
     const cookie = w.cookieFor(user)
     w.clock.advance(4 * DAY)
     assert.equal(outcomeOf(w.visit({ cookies: [cookie] })).cookie, 'set')
+  })
+  it('never renews a token PocketBase would not refresh (an impersonation token), however old', () => {
+    const w = new World()
+    const user = w.insertUser()
+    const expires = T0 / 1000 + 60
+    const cookie = w.cookieFor(user, w.backend.token(user, 'auth', expires, { refreshable: false }))
+    w.clock.advance(59)
+    const visit = w.visit({ cookies: [cookie] })
+    const outcome = outcomeOf(visit)
+    assert.equal(outcome.signedIn, 'user', 'honoured until it expires')
+    assert.equal(outcome.cookie, 'none', 'no new token, no new cookie')
+    w.clock.advance(2)
+    assert.equal(outcomeOf(w.visit({ cookies: [cookie] })).cookie, 'cleared', 'gone once PocketBase says it expired')
+  })
+  it('never renews a token without the refreshable claim (PocketBase refuses to refresh it too)', () => {
+    const w = new World()
+    const user = w.insertUser()
+    const cookie = w.cookieFor(user, w.backend.token(user, 'auth', undefined, { refreshable: undefined }))
+    w.clock.advance(4 * DAY)
+    assert.equal(outcomeOf(w.visit({ cookies: [cookie] })).cookie, 'none', 'not renewed')
   })
   it('never renews with a zero token lifetime', () => {
     const w = new World({ users: { tokenDurationSeconds: 0 } })

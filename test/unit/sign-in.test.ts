@@ -118,7 +118,11 @@ describe('signIn: merging the guest', () => {
     auth.signIn({ token: user.newAuthToken() })
     assert.equal(w.backend.row('notes', note.id)!.owner, user.id)
     assert.equal(w.backend.row('users', guest.record.id), null)
-    assert.deepEqual(w.backend.trace.slice(before), ['tx:begin', 'save:notes', 'delete:users', 'tx:commit'])
+    assert.deepEqual(
+      w.backend.trace.slice(before),
+      ['tx:begin', 'save:notes', 'delete:users', 'counters.add', 'tx:commit'],
+      'the move, the delete and the stats count (counters.add) share the transaction',
+    )
   })
   it('runs the onMerge hook instead when one is configured', () => {
     const calls: string[] = []
@@ -169,6 +173,10 @@ describe('signIn: tokens it refuses (INVALID_TOKEN, 400)', () => {
     ['garbage', () => ({ token: 'garbage' })],
     ['expired', (w, user) => ({ token: w.backend.token(user, 'auth', w.clock.now() / 1000 - 1) })],
     ['a file token', (w, user) => ({ token: w.backend.token(user, 'file') })],
+    [
+      'an impersonation token (refreshable: false)',
+      (w, user) => ({ token: w.backend.token(user, 'auth', undefined, { refreshable: false }) }),
+    ],
     ['forged', (_, user) => ({ token: jwt.sign(jwt.decode(user.newAuthToken()) as object, 'guess') })],
     [
       'of an unconfigured collection',
@@ -199,7 +207,7 @@ describe('signIn: tokens it refuses (INVALID_TOKEN, 400)', () => {
       () => w.post().auth.signIn({ token }),
       (e: Error) =>
         e.message ===
-          "signIn() needs a valid auth token of a collection in the plugin option 'collections' ([users, members]); this one was refused (not an auth token)." &&
+          "signIn() needs a valid, refreshable auth token of a collection in the plugin option 'collections' ([users, members]); this one was refused (not an auth token)." &&
         !e.message.includes(token),
     )
     assert.throws(() => w.post().auth.signIn({}), /was refused \(malformed cookie\)\.$/)

@@ -2,7 +2,7 @@
 // at the epoch so the next cleanup deletes it); a full account is left as it is.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { endGuest } from '../../src/core/sign-out.ts'
+import { endGuest } from '../../src/core/operations/sign-out.ts'
 import { outcomeOf, World } from '../support/fake-world.ts'
 
 const EPOCH = '1970-01-01 00:00:00.000Z'
@@ -120,18 +120,22 @@ describe('endGuest', () => {
   it('returns true when it ended the guest, in one transaction', () => {
     const w = new World()
     const guest = w.insertGuest()
-    assert.equal(endGuest(w.backend, guest, options), true)
-    assert.deepEqual(w.backend.trace, ['tx:begin', 'save:users', 'tx:commit'])
+    assert.equal(endGuest(w.backend, guest, options, w.clock.now()), true)
+    assert.deepEqual(
+      w.backend.trace,
+      ['tx:begin', 'save:users', 'counters.add', 'tx:commit'],
+      'the sign-out and its stats count (counters.add) share the transaction',
+    )
   })
   it('returns false for a guest whose session already changed, and writes nothing', () => {
     const w = new World()
     const guest = w.insertGuest()
     w.backend.change('users', guest.id, { tokenKey: 'other' })
-    assert.equal(endGuest(w.backend, guest, options), false)
+    assert.equal(endGuest(w.backend, guest, options, w.clock.now()), false)
     assert.deepEqual(w.backend.trace, ['tx:begin', 'tx:commit'])
   })
   it('returns false for a full account', () => {
     const w = new World()
-    assert.equal(endGuest(w.backend, w.insertUser({ anonymous: true }), options), false)
+    assert.equal(endGuest(w.backend, w.insertUser({ anonymous: true }), options, w.clock.now()), false)
   })
 })

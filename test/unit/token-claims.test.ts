@@ -14,7 +14,12 @@ const segment = (value: unknown) => Buffer.from(JSON.stringify(value)).toString(
 
 describe('readTokenClaims', () => {
   it('reads what PocketBase puts in an auth token', () => {
-    assert.deepEqual(read(sign(claims)), { type: 'auth', id: 'rec1', collectionId: 'pbc_1', exp })
+    assert.deepEqual(read(sign(claims)), { type: 'auth', id: 'rec1', collectionId: 'pbc_1', exp, refreshable: true })
+  })
+  it('reads refreshable as true only for the boolean true (as PocketBase mints it)', () => {
+    for (const value of [false, 'true', 1, undefined]) {
+      assert.equal(read(sign({ ...claims, refreshable: value }))?.refreshable, false, `refreshable: ${String(value)}`)
+    }
   })
   it('reports other token types (file, verification, ...)', () => {
     assert.equal(read(sign({ ...claims, type: 'file' }))?.type, 'file')

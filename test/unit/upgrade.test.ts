@@ -54,6 +54,7 @@ describe('upgradeAnonymousUser: a successful upgrade', () => {
       'bcrypt',
       'tx:begin',
       'save:users',
+      'counters.add', // the stats count, in the upgrade's transaction
       'tx:commit',
       'counters.add',
       'counters.add',

@@ -3,7 +3,7 @@
  *
  * `body()` throws when PocketBase cannot read the body: a urlencoded body over 10 MB (Go's limit),
  * more than 1,000 form fields (PocketBase 0.40+), a malformed multipart body. A page that does not
- * catch that answers PocketPages' generic 500 page, so every form of the demo reads through here.
+ * catch that answers PocketPages' generic 500 page, so every form here reads through this.
  * More than MAX_FIELDS values are refused here too, so PocketBase 0.25 answers as 0.40 does.
  * After `response.html()` the response has a Content-Type other than plain `text/html`, and
  * PocketPages then sends nothing more: the rest of the page renders into nothing.

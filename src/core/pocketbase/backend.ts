@@ -3,7 +3,8 @@
  * builds SQL or filters, and touches PocketBase's globals. The policy modules never see them.
  * What happens here is proven by the end-to-end tests against real PocketBase binaries.
  */
-import type { AuthRecord, Backend, CollectionInfo, FieldInfo, Logger } from '../ports'
+import { parsePocketBaseDate } from '../dates'
+import type { AuthRecord, Backend, CollectionInfo, FieldInfo, Logger, OneTimeCode } from '../ports'
 import { countersTableExists, SqlCounters } from './sql-counters'
 
 /** A password field's value (PocketBase's PasswordFieldValue): both parts writable. */
@@ -136,6 +137,15 @@ class PocketBaseBackend implements Backend {
     return records.filter((record): record is core.Record => !!record)
   }
 
+  countGuests(collection: CollectionInfo, anonymousField: string, markerDigest: string): number {
+    // The (anonymous, lastSeen) index narrows to flagged rows; the suffix test is the marker.
+    return this.app.countRecords(
+      collection.id,
+      $dbx.hashExp({ [anonymousField]: true }),
+      $dbx.exp('substr([[password]], {:from}) = {:digest}', { from: -markerDigest.length, digest: markerDigest }),
+    )
+  }
+
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number {
     return reassignRelations(this.app, collection.id, fromId, toId)
   }
@@ -150,6 +160,68 @@ class PocketBaseBackend implements Backend {
 
   pause(ms: number): void {
     sleep(ms)
+  }
+
+  createOneTimeCode(record: AuthRecord, code: string, sentTo: string): OneTimeCode {
+    const otp = new Record(this.app.findCachedCollectionByNameOrId(OTPS))
+    otp.set('collectionRef', record.collection().id)
+    otp.set('recordRef', record.id)
+    otp.setPassword(code) // hashed by the password field (bcrypt at its cost, 8)
+    otp.set('sentTo', sentTo)
+    this.app.save(otp)
+    return oneTimeCode(otp)
+  }
+
+  findOneTimeCode(id: string): OneTimeCode | null {
+    const otp = this.findOtp(id)
+    return otp ? oneTimeCode(otp) : null
+  }
+
+  oneTimeCodeMatches(id: string, code: string): boolean {
+    const otp = this.findOtp(id)
+    return !!otp && otp.validatePassword(code)
+  }
+
+  deleteOneTimeCode(id: string): boolean {
+    const otp = this.findOtp(id)
+    if (!otp) return false
+    this.app.delete(otp)
+    return true
+  }
+
+  deleteOneTimeCodesOf(record: AuthRecord): void {
+    this.app.deleteAllOTPsByRecord(asRecord(record))
+  }
+
+  sendOneTimeCode(record: AuthRecord, address: string, codeId: string, code: string): void {
+    // An unsaved copy addressed to the new email: PocketBase's OTP mail goes to the record's email.
+    const copy = this.app.findRecordById(record.collection().id, record.id)
+    copy.setEmail(address)
+    $mails.sendRecordOTP(this.app, copy, codeId, code)
+  }
+
+  mayAuthenticate(record: AuthRecord): boolean {
+    // What PocketBase's auth responses check (apis/record_helpers.go): the collection's auth rule,
+    // for a request that is not yet signed in to anyone (nil rule: superusers only).
+    const collection = asRecord(record).collection()
+    return this.app.canAccessRecord(asRecord(record), new RequestInfo({}), collection.authRule as string)
+  }
+
+  private findOtp(id: string): core.Record | null {
+    return orNull(() => this.app.findRecordById(OTPS, id))
+  }
+}
+
+/** PocketBase's system collection of one-time passwords. */
+const OTPS = '_otps'
+
+function oneTimeCode(otp: core.Record): OneTimeCode {
+  return {
+    id: otp.id,
+    collectionId: otp.getString('collectionRef'),
+    recordId: otp.getString('recordRef'),
+    sentTo: otp.getString('sentTo'),
+    createdMs: parsePocketBaseDate(otp.getString('created')) ?? 0,
   }
 }
 

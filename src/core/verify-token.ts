@@ -1,5 +1,5 @@
 /**
- * Reading the session back from the `pb_auth` cookie.
+ * Verifying a session token: the `pb_auth` cookie's, or one handed to `signIn()`.
  *
  * Policy: the cookie signs in only when it holds exactly one value, across all Cookie header lines,
  * whose token PocketBase verifies as an *auth* token (not a file, verification, password-reset or

@@ -1,5 +1,6 @@
 /**
- * Upgrading a guest into a full account, in place.
+ * upgradeAnonymousUser({ email, password, passwordConfirm }): the signed-in guest becomes a full
+ * account, in place.
  *
  * Policy: only the guest signed in on this request can be upgraded (the caller passes the verified
  * session record, never an id from the client), and only a guest by guest-identity.ts. The record
@@ -10,15 +11,23 @@
  *   3. PocketBase's own validation of the new email and password (reads only, no bcrypt);
  *   4. bcrypt, outside any transaction;
  *   5. one short transaction that re-reads the guest, refuses if its session changed meanwhile
- *      (upgraded, merged or signed out by a concurrent request: exactly one of them wins), and saves.
- * The token key is rotated, so every token issued to the guest stops working.
+ *      (upgraded, merged or signed out by a concurrent request: exactly one of them wins), saves,
+ *      and counts the upgrade in the operator's stats (stats.ts): a rolled-back upgrade counts nothing.
+ * The token key is rotated, so every token issued to the guest stops working. Cross-site requests
+ * are refused before any of it. Then, if asked, PocketBase's verification email goes out (a failure
+ * to send leaves the upgrade standing), and the browser is signed in with a fresh token.
  */
-import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError, sessionEnded } from './errors'
-import type { Attempt } from './failed-attempts'
-import { fieldErrorsOf, goErrorMessage } from './go-errors'
-import { isGuestRecord } from './guest-identity'
-import type { ResolvedOptions } from './options'
-import type { AuthRecord, Backend } from './ports'
+
+import type { AuthData } from '../auth-session'
+import { PLUGIN_NAME } from '../constants'
+import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError, sessionEnded } from '../errors'
+import { type Attempt, beginAttempt } from '../failed-attempts'
+import { fieldErrorsOf, goErrorMessage } from '../go-errors'
+import { isGuestRecord } from '../guest-identity'
+import type { ResolvedOptions } from '../options'
+import type { AuthRecord, Backend } from '../ports'
+import { recordEvent } from '../stats'
+import type { OperationContext } from './context'
 
 /** bcrypt reads at most 72 bytes of a password; refuse longer ones instead of truncating them. */
 const BCRYPT_MAX_BYTES = 72
@@ -31,12 +40,54 @@ export interface UpgradeInput {
   passwordConfirm: unknown
 }
 
+export function upgradeAnonymousUser(ctx: OperationContext, input: UpgradeInput): AuthData {
+  const { session, backend, options, keys } = ctx
+  session.refuseCrossSite()
+  const limits = {
+    perKey: options.upgrade.failuresPerGuest,
+    perNetwork: options.upgrade.failuresPerNetwork,
+    windowSeconds: options.upgrade.failureWindowSeconds,
+  }
+  const refusal = 'Too many failed attempts to save this account.'
+  const record = upgradeGuest(
+    backend,
+    session.record,
+    input ?? {},
+    options,
+    (guestId) =>
+      beginAttempt(
+        backend,
+        keys,
+        { name: 'upgrade', key: guestId, network: session.clientNetwork(), refusal },
+        limits,
+        ctx.now(),
+      ),
+    ctx.now(),
+  )
+  if (options.upgrade.sendVerificationEmail) {
+    try {
+      backend.sendVerificationEmail(record)
+    } catch (error) {
+      // The upgrade stands; the user can ask for another verification email.
+      backend.log.warn(
+        `${PLUGIN_NAME}: sending the verification email failed`,
+        'recordId',
+        record.id,
+        'error',
+        String(error),
+      )
+    }
+  }
+  return session.start(record, record.newAuthToken())
+}
+
 export function upgradeGuest(
   backend: Backend,
   guest: AuthRecord | undefined,
   input: UpgradeInput,
   options: Pick<ResolvedOptions, 'anonymousField'>,
   beginAttempt: (guestId: string) => Attempt,
+  nowMs: number,
 ): AuthRecord {
   if (!guest) throw new AnonymousAuthError(ErrorCodes.NOT_SIGNED_IN, 'Sign in as a guest before upgrading the account.')
   if (!isGuestRecord(backend, guest, options.anonymousField)) {
@@ -79,6 +130,7 @@ export function upgradeGuest(
     } catch (error) {
       throw validationError(error)
     }
+    recordEvent(tx, 'upgraded-password', nowMs)
     return fresh
   })
   attempt.succeeded()

@@ -1,0 +1,48 @@
+/**
+ * signIn({ token }): signs the browser in to an account with a token the app obtained (a password
+ * check, OTP, OAuth2; pocketpages-plugin-auth's sign-ins end here through the cookie guard).
+ *
+ * Preconditions: for unsafe methods, the request comes from this site (OAuth2 callbacks are
+ * cross-site GETs with their own state check, so GETs pass); the token verifies exactly like a
+ * cookie's would (verify-token.ts); and it is a token PocketBase would refresh. An impersonation
+ * token (`refreshable: false`) is refused: a cookie session is renewed while it is used, which
+ * would turn a superuser's short look into a lasting session. (A cookie that already holds one is
+ * honoured until it expires and never renewed: see auth-session.ts.)
+ * Then a guest session is merged into the account (`mergeOnSignIn`, merge.ts), so what the guest
+ * made follows the person.
+ */
+import type { AuthData } from '../auth-session'
+import { AnonymousAuthError, ErrorCodes } from '../errors'
+import { verifyToken } from '../verify-token'
+import { isSafeMethod, type OperationContext } from './context'
+import { mergeGuestInto } from './merge'
+
+export function signIn(ctx: OperationContext, authData: { token?: unknown } | null | undefined): AuthData {
+  const { session, backend, options } = ctx
+  if (!isSafeMethod(session.deps.exchange.method())) session.refuseCrossSite()
+  const token = typeof authData?.token === 'string' ? authData.token : null
+  const read = verifyToken(backend, token, options.collections, session.deps.parseClaims)
+  const refused =
+    read.state !== 'valid'
+      ? read.state === 'invalid'
+        ? read.reason
+        : 'missing'
+      : !read.claims.refreshable
+        ? 'not refreshable (an impersonation token)'
+        : null
+  if (refused !== null || read.state !== 'valid') {
+    throw new AnonymousAuthError(
+      ErrorCodes.INVALID_TOKEN,
+      `signIn() needs a valid, refreshable auth token of a collection in the plugin option 'collections' ([${options.collections.join(', ')}]); this one was refused (${refused}).`,
+    )
+  }
+  const user = read.record
+  const guest = session.record
+  // The same record is no merge: this request's guest may have been upgraded by another request
+  // meanwhile, and the token is the upgraded account's.
+  const sameRecord = guest !== undefined && guest.id === user.id && guest.collection().id === user.collection().id
+  if (options.mergeOnSignIn && guest && !sameRecord && session.isAnonymous(guest) && !session.isAnonymous(user)) {
+    mergeGuestInto(backend, guest, user, options.anonymousField, ctx.hooks.onMerge(), ctx.now())
+  }
+  return session.start(user, read.token)
+}
