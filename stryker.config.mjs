@@ -18,8 +18,9 @@ export default {
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
   coverageAnalysis: 'perTest',
-  // The sandbox needs only the sources, the tests and what they read.
-  ignorePatterns: ['/*', '!/src', '!/test', '!/package.json', '!/tsconfig.json', '!/README.md'],
+  // The sandbox needs only the sources, the tests and what they read (test/unit/deciding-sql.test.ts
+  // reads the counters table's CREATE statements from the migration).
+  ignorePatterns: ['/*', '!/src', '!/test', '!/pb_migrations', '!/package.json', '!/tsconfig.json', '!/README.md'],
   concurrency: 2,
   incremental: true,
   incrementalFile: 'test-results/mutation/incremental.json',

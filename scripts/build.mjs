@@ -1,9 +1,15 @@
-// Builds the code that runs inside PocketBase's goja VM (npm run build):
+// Builds the code that runs inside PocketBase's goja VM (npm run build), as scripts/bundles.mjs lists it:
 //   src/plugin/index.ts -> pb_hooks/lib/pocketpages-plugin-anonymous.js   (the plugin)
+//                       -> pb_hooks/lib/pocketpages-plugin-anonymous.d.cts (its declarations)
 //   src/host/index.ts   -> pb_hooks/lib/pocketpages-host.js               (stand-in PocketPages, ejs bundled)
 //   src/auth-plugin/index.ts -> pb_hooks/lib/pocketpages-plugin-auth.js   (stand-in pocketpages-plugin-auth)
-// goja wants CommonJS, ES2020 and no Node built-ins: ejs's `fs`/`path` are swapped for the
-// small goja versions in src/host/shims. Output is not minified, for readable stack traces.
+//   bench/bench-hooks.ts -> pb_hooks/lib/bench-hooks.js                  (the benchmark's hooks)
+//
+// The declarations are bundled by rolldown-plugin-dts (the declaration bundler of tsdown, which
+// PocketPages uses): tsc emits each module's declarations (`stripInternal`), rolldown joins what the
+// entry's exports reach into one file. The source is shaped for it: the public types are written
+// out (src/core/options-types.ts, src/plugin/context-api.ts), records are PocketBase's `core.Record`.
+// The file is then type-checked alone, strictly (skipLibCheck: false), with pocketbase-jsvm.
 //
 // It also writes tiny packages into node_modules so that goja's `require('pocketpages')`,
 // `require('pocketpages-plugin-anonymous')` and `require('pocketpages-plugin-auth')` (resolved from
@@ -11,54 +17,19 @@
 // Re-run it after `npm install`, which removes those unlisted packages.
 //
 // With --package (npm's `prepare`, so also `npm pack` and installs from git): only what the npm
-// package ships, the plugin bundle and its TypeScript declarations (scripts/build-types.mjs);
-// nothing of the demo, nothing written into node_modules.
+// package ships, the plugin bundle and its declarations; nothing of the demo or the benchmark,
+// nothing written into node_modules.
 
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative } from 'node:path'
+import path, { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { declarations, demoBundles, gojaOptions, plugin } from './bundles.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const packageOnly = process.argv.includes('--package')
 const at = (...parts) => join(root, ...parts)
 const started = Date.now()
-
-const gojaOptions = {
-  bundle: true,
-  format: 'cjs',
-  platform: 'neutral',
-  target: 'es2020',
-  mainFields: ['main', 'module'],
-  minify: false,
-  // Resolved at run time by goja's require, never bundled.
-  external: ['pocketpages', 'pocketpages-plugin-anonymous', 'pocketpages-plugin-auth'],
-  logLevel: 'warning',
-  legalComments: 'inline',
-}
-
-const plugin = {
-  entry: 'src/plugin/index.ts',
-  outfile: 'pb_hooks/lib/pocketpages-plugin-anonymous.js',
-  banner: '// pocketpages-plugin-anonymous, built by scripts/build.mjs from src/plugin. Do not edit.',
-  alias: undefined,
-}
-/** Next to the bundle, so TypeScript also finds it without package.json's "types". */
-const declarations = 'pb_hooks/lib/pocketpages-plugin-anonymous.d.cts'
-
-const demoBundles = [
-  {
-    entry: 'src/host/index.ts',
-    outfile: 'pb_hooks/lib/pocketpages-host.js',
-    banner: '// Stand-in PocketPages host, built by scripts/build.mjs from src/host. Do not edit.',
-    alias: { fs: './src/host/shims/fs.ts', path: './src/host/shims/path.ts' },
-  },
-  {
-    entry: 'src/auth-plugin/index.ts',
-    outfile: 'pb_hooks/lib/pocketpages-plugin-auth.js',
-    banner: '// Stand-in pocketpages-plugin-auth 0.2.2, built by scripts/build.mjs from src/auth-plugin. Do not edit.',
-  },
-]
 
 const resolutionShims = [
   { name: 'pocketpages', target: 'pb_hooks/lib/pocketpages-host.js' },
@@ -68,8 +39,8 @@ const resolutionShims = [
 
 const kb = (file) => `${(statSync(at(file)).size / 1024).toFixed(0)} KB`
 
-await Promise.all(
-  (packageOnly ? [plugin] : [plugin, ...demoBundles]).map(async ({ entry, outfile, banner, alias }) => {
+await Promise.all([
+  ...(packageOnly ? [plugin] : [plugin, ...demoBundles]).map(async ({ entry, outfile, banner, alias }) => {
     await build({
       ...gojaOptions,
       absWorkingDir: root,
@@ -80,18 +51,85 @@ await Promise.all(
     })
     console.log(`built  ${outfile} (${kb(outfile)}) from ${entry}`)
   }),
-)
+  buildDeclarations().then(() => console.log(`built  ${declarations} (${kb(declarations)}) from ${plugin.entry}`)),
+])
 
-if (packageOnly) {
-  // Loaded only here: typescript is a devDependency, present wherever `prepare` runs.
-  const { buildDeclarations } = await import('./build-types.mjs')
-  await buildDeclarations(root, declarations)
-  console.log(`built  ${declarations} (${kb(declarations)}) from ${plugin.entry}`)
-} else {
+if (!packageOnly) {
   writeResolutionShims()
   copyDemoCss()
 }
 console.log(`done in ${Date.now() - started} ms`)
+
+async function buildDeclarations() {
+  // devDependencies, present wherever the build runs (`prepare` included).
+  const { rolldown } = await import('rolldown')
+  const { dts } = await import('rolldown-plugin-dts')
+  const name = path.basename(declarations, '.d.cts')
+  const bundle = await rolldown({
+    cwd: root,
+    input: { [name]: at(plugin.entry) },
+    platform: 'neutral',
+    plugins: [
+      dts({ cwd: root, tsconfig: 'tsconfig.json', emitDtsOnly: true, compilerOptions: { stripInternal: true } }),
+    ],
+    logLevel: 'warn',
+    // The declaration pass is all plugin time (tsc): that is expected, not worth a warning.
+    checks: { bundlerTimings: false },
+  })
+  const { output } = await bundle.generate({
+    format: 'es',
+    // .cjs gives .d.cts: the bundle is CommonJS (this repository's package.json says "type": "module").
+    entryFileNames: '[name].cjs',
+  })
+  const [chunk] = output
+  if (output.length !== 1 || chunk.type !== 'chunk' || chunk.fileName !== path.basename(declarations)) {
+    throw new Error(`rolldown-plugin-dts gave ${output.map((o) => o.fileName).join(', ')}`)
+  }
+  const header = [
+    '// pocketpages-plugin-anonymous: TypeScript declarations, bundled by scripts/build.mjs from src/. Do not edit.',
+    '// `core.*` are PocketBase JSVM types from the pocketbase-jsvm package (an optional peer dependency).',
+    '/// <reference types="pocketbase-jsvm" />',
+  ]
+  writeFileSync(at(declarations), `${header.join('\n')}\n\n${chunk.code}`)
+  await bundle.close()
+  await checkDeclarations()
+}
+
+/**
+ * Type-checks the declarations as they ship: alone, strict, with pocketbase-jsvm, the file itself
+ * with skipLibCheck: false (pocketbase-jsvm's own files have errors of their own, not ours).
+ */
+async function checkDeclarations() {
+  const { default: ts } = await import('typescript')
+  const file = at(declarations)
+  /** @type {import('typescript').CompilerOptions} */
+  const options = {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: false,
+    types: [],
+    lib: ['lib.es2020.d.ts'],
+    target: ts.ScriptTarget.ES2020,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  }
+  const program = ts.createProgram([file], options)
+  const source = program.getSourceFile(file)
+  const diagnostics = [
+    ...program.getOptionsDiagnostics(),
+    ...program.getGlobalDiagnostics(),
+    ...program.getSyntacticDiagnostics(source),
+    ...program.getSemanticDiagnostics(source),
+  ]
+  if (diagnostics.length > 0) {
+    const host = {
+      getCanonicalFileName: (/** @type {string} */ f) => f,
+      getCurrentDirectory: () => root,
+      getNewLine: () => '\n',
+    }
+    throw new Error(`${declarations} does not type-check:\n${ts.formatDiagnostics(diagnostics, host)}`)
+  }
+}
 
 function writeResolutionShims() {
   for (const { name, target } of resolutionShims) {

@@ -3,10 +3,13 @@
 // they can require a module, which each JS VM loads once). Packages are passed in by the handlers:
 // a require() of a package from this file would resolve from its temp directory, not the repo.
 
-/** The plugin's benchmark hooks and its options from +config.js, once per JS VM. */
+/**
+ * The benchmark hooks (bench/bench-hooks.ts, bundled apart from the plugin into lib/bench-hooks.js)
+ * and the plugin's options from +config.js, once per JS VM.
+ */
 function plugin(anonymousModule) {
   if (!globalThis.__benchPlugin) {
-    const hooks = anonymousModule.benchmarkHooks
+    const hooks = require(`${__hooks}/lib/bench-hooks.js`).benchmarkHooks(anonymousModule.default)
     globalThis.__benchPlugin = { hooks: hooks, options: hooks.options() }
   }
   return globalThis.__benchPlugin

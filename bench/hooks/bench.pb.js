@@ -2,7 +2,7 @@
 // Bench-only routes. bench/run.mjs copies bench/hooks into a TEMPORARY copy of pb_hooks (the
 // harness's hooksOverlay) for the benchmark's servers only; none of this is part of the app.
 // Handlers run in PocketBase's pool of JS VMs and see no top-level code here: each one requires
-// what it needs. The plugin's own code is reached through its bundle's `benchmarkHooks` export.
+// what it needs. The plugin's own code is reached through lib/bench-hooks.js (bench/bench-hooks.ts).
 //
 // The bare routes live under /api/, where the plugins leave the request alone (PocketPages' middleware
 // still runs its plugin factories for every request, as for any route of the app).

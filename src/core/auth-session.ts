@@ -28,7 +28,7 @@ import { isGuestRecord } from './guest-identity'
 import { shouldRefreshToken, shouldWriteLastSeen } from './keep-alive'
 import type { ResolvedOptions } from './options'
 import type { AuthRecord, Backend } from './ports'
-import { clearedSessionCookie, sessionCookie } from './session-cookie'
+import { clearedSessionCookie, sessionCookie, sideCookie } from './session-cookie'
 import type { UnverifiedClaimsParser } from './token-claims'
 import { readSession } from './verify-token'
 
@@ -59,6 +59,8 @@ export interface HttpExchange {
   addHeader(name: string, value: string): void
   /** Runs PocketBase's record enrichment (hidden fields, onRecordEnrich hooks). */
   enrich(record: AuthRecord): void
+  /** A text field of the request's form body, '' when absent (never throws). */
+  formField?(name: string): string
 }
 
 export interface SessionDeps {
@@ -70,6 +72,18 @@ export interface SessionDeps {
   now: () => number
   /** Called whenever the signed-in user of this request changes. */
   onAuthChange: (record: AuthRecord | undefined, token: string | undefined) => void
+  /** Told about guest activity, sign-ins and sign-outs (the guest trace: guest-trail.ts). */
+  listener?: SessionListener
+}
+
+/** What the session tells about itself; no return values, no say in what happens. */
+export interface SessionListener {
+  /** A guest's session cookie was renewed (keep-alive): it is active now. */
+  guestRenewed(record: AuthRecord): void
+  /** The browser was signed in as `record` (`guest`: whether it is a guest). */
+  started(record: AuthRecord, guest: boolean): void
+  /** The browser signed out. (A cookie that fails to verify is cleared without this.) */
+  ended(): void
 }
 
 export class AuthSession {
@@ -79,6 +93,8 @@ export class AuthSession {
   private private = false
   /** The response sets or clears the session cookie. */
   private writesCookie = false
+  /** How the request arrived: with a session (header or verified cookie), a cookie that failed, or none. */
+  private arrival: 'session' | 'invalid' | 'none'
 
   constructor(
     readonly deps: SessionDeps,
@@ -86,6 +102,12 @@ export class AuthSession {
   ) {
     this.current = initial.record
     this.currentToken = initial.token
+    this.arrival = initial.record ? 'session' : 'none'
+  }
+
+  /** How the request arrived: signed in, with a session cookie that did not verify, or without one. */
+  get arrivedWith(): 'session' | 'invalid' | 'none' {
+    return this.arrival
   }
 
   /** The signed-in user of this request, if any. */
@@ -114,9 +136,11 @@ export class AuthSession {
     )
     if (session.state === 'none') return
     if (session.state === 'invalid') {
+      this.arrival = 'invalid'
       this.clearCookie() // nobody was signed in, so nobody is signed out
       return
     }
+    this.arrival = 'session'
     const { record, claims } = session
     let token = session.token
     const now = this.deps.now()
@@ -124,6 +148,7 @@ export class AuthSession {
     if (claims.refreshable && shouldRefreshToken(claims.exp, lifetime, now, options.keepAlive.refreshAfterFraction)) {
       token = record.newAuthToken()
       this.writeCookie(token, record)
+      if (this.isAnonymous(record)) this.deps.listener?.guestRenewed(record)
     }
     if (this.isAnonymous(record)) this.touchLastSeen(record, now)
     exchange.enrich(record)
@@ -135,6 +160,7 @@ export class AuthSession {
   start(record: AuthRecord, token: string): AuthData {
     this.writeCookie(token, record)
     this.setAuth(record, token)
+    this.deps.listener?.started(record, this.isAnonymous(record))
     return { token, record }
   }
 
@@ -142,6 +168,16 @@ export class AuthSession {
   end(): void {
     this.clearCookie()
     this.setAuth(undefined, undefined)
+    this.deps.listener?.ended()
+  }
+
+  /**
+   * Sets (or, with `maxAgeSeconds` 0, deletes) another cookie of the plugin's, with the session
+   * cookie's attributes; the response then stays out of every cache, like one that sets the session.
+   */
+  writeSideCookie(name: string, encodedValue: string, maxAgeSeconds: number): void {
+    const { options, now } = this.deps
+    this.appendCookie(sideCookie(options.cookie, name, encodedValue, maxAgeSeconds, this.isHttps(), now()))
   }
 
   isAnonymous(record: AuthRecord | undefined = this.current): boolean {
@@ -217,7 +253,10 @@ export class AuthSession {
     const interval = options.keepAlive.lastSeenWriteIntervalSeconds
     if (!shouldWriteLastSeen(record.getString(options.lastSeenField), now, interval)) return
     try {
-      backend.writeDateQuietly(record, options.lastSeenField, formatPocketBaseDate(now))
+      const date = formatPocketBaseDate(now)
+      backend.writeDateQuietly(record, options.lastSeenField, date)
+      // The page reads this record (guestExpiresAt): let it see what is stored now.
+      record.set(options.lastSeenField, date)
     } catch (error) {
       // Activity tracking must never break a page view.
       backend.log.warn(`${PLUGIN_NAME}: could not record guest activity`, 'recordId', record.id, 'error', String(error))

@@ -5,7 +5,8 @@
  * `retentionDays` is deleted, like Firebase's 30-day default; a signed-out guest (last activity at
  * the epoch) goes at the next run. Only guests by guest-identity.ts are deleted: the query selects
  * flagged records, and each one's password marker is checked again before it goes, so a full
- * account is never touched. The app's `beforeGuestDelete` may keep a guest (it returns false, or
+ * account is never touched, nor is a flagged record with an OAuth2 identity linked (someone signed
+ * up: the link hook converts such guests; this guards against one it missed). The app's `beforeGuestDelete` may keep a guest (it returns false, or
  * throws: when unsure, keep); a kept guest is asked about again at the next run. Deletion goes
  * through PocketBase, so cascade rules and delete hooks apply to the guest's data. Each deletion is
  * its own short transaction, so page requests never wait behind one long write. Expired counters
@@ -28,7 +29,7 @@ export interface CleanupReport {
   /** Abandoned guests that `beforeGuestDelete` kept (it returned false or threw). */
   kept: number
   failed: number
-  /** Flagged records that are not guests (a superuser set their flag): left alone. */
+  /** Flagged records that are not guests (a superuser set their flag) or have an OAuth2 identity: left alone. */
   skipped: number
   /** Deleted (in a dry run: would be deleted) per collection. */
   byCollection: Record<string, number>
@@ -85,6 +86,20 @@ export function deleteAbandonedGuests(
         if (!isGuestRecord(backend, record, options.anonymousField)) {
           passedOver++
           report.skipped++
+          continue
+        }
+        if (backend.externalAuthsOf(record).length > 0) {
+          // Someone signed up with an OAuth2 identity: an account, whatever its flag says (the link
+          // hook converts such guests; this guards against one it missed). Never deleted here.
+          passedOver++
+          report.skipped++
+          backend.log.warn(
+            `${PLUGIN_NAME}: cleanup kept a flagged record that has an OAuth2 identity`,
+            'collection',
+            collectionName,
+            'recordId',
+            record.id,
+          )
           continue
         }
         if (keptByApp(backend, options.beforeGuestDelete, record, collectionName)) {

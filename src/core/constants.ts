@@ -1,4 +1,4 @@
-/** Names used in more than one place, defined once. */
+/* Names used in more than one place, defined once. */
 
 /** The npm package name; also the `name` of the plugin entry in `+config.js`. */
 export const PLUGIN_NAME = 'pocketpages-plugin-anonymous'
@@ -12,7 +12,7 @@ export const MAX_COOKIE_VALUE_LENGTH = 4096
 /** A PocketBase auth JWT is a few hundred characters; anything far longer is not one. */
 export const MAX_TOKEN_LENGTH = 2048
 
-/** The SQLite table of the rate limits' and throttles' counters (created by the migration). */
+/** The SQLite table of the rate limits' and throttles' counters (created by the plugin's second migration). */
 export const COUNTERS_TABLE = 'pocketpages_anonymous_counters'
 
 /** `cronAdd` job id of the cleanup of abandoned guests. */

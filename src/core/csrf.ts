@@ -1,9 +1,10 @@
 /**
  * Login CSRF check.
  *
- * Policy: a request that signs someone in, upgrades a guest or merges accounts must come from
- * this site. Otherwise another site could sign a victim's browser into an account the attacker
- * controls (and later read what the victim did there), or set a guest's email and password.
+ * Policy: a request that signs someone in or out, upgrades a guest or merges accounts must come
+ * from this site. Otherwise another site could sign a victim's browser into an account the
+ * attacker controls (and later read what the victim did there), set a guest's email and password,
+ * or sign a guest out, which ends the guest and its data for good.
  * Browsers send `Origin` on every POST; when it is absent we fall back to `Referer`. A request
  * with neither is not from a browser page on another site (no browser omits both on a
  * cross-site form post), so it is allowed: scripts and server-side callers keep working.

@@ -1,4 +1,4 @@
-/**
+/*
  * Every error the plugin throws is an AnonymousAuthError with a stable `code` (match on it, never
  * on the message), an HTTP `status` a page can answer with, and a message that says what to fix.
  * Messages never contain a token, a password or a cookie value.

@@ -40,6 +40,19 @@ export function guestPasswordHash(crypto: Crypto, cost: number): string {
   return `$2a$${rounds}$${salt}${GUEST_PASSWORD_DIGEST}`
 }
 
+/**
+ * The password hash of a guest that became an account without choosing a password (an OAuth2
+ * identity linked to it): well-formed like the marker, but with a random digest, so it is no
+ * longer the guest marker and still no password hashes to it (a bcrypt preimage). The person signs
+ * in with the identity, or sets a password through PocketBase's password reset.
+ */
+export function noPasswordHash(crypto: Crypto, cost: number): string {
+  const rounds = String(cost > 0 ? cost : DEFAULT_BCRYPT_COST).padStart(2, '0')
+  const salt = crypto.randomString(21, BCRYPT_ALPHABET) + crypto.randomString(1, SALT_LAST_CHARACTERS)
+  const digest = crypto.randomString(30, BCRYPT_ALPHABET) + crypto.randomString(1, SALT_LAST_CHARACTERS)
+  return `$2a$${rounds}$${salt}${digest}`
+}
+
 export function isGuestPasswordHash(hash: string): boolean {
   return GUEST_HASH.test(hash)
 }

@@ -26,11 +26,13 @@ export function createGuestRecord(
   options: GuestOptions,
   crypto: Crypto,
   nowMs: number,
+  /** A chosen email (first-submit.ts) instead of a random one; a clash falls back to random. */
+  email?: string,
 ): AuthRecord {
   const cost = passwordRules(collection).cost
   for (let attempt = 1; ; attempt++) {
     const record = backend.newRecord(collection)
-    record.setEmail(randomGuestEmail(crypto, options.emailPrefix, options.emailDomain))
+    record.setEmail(attempt === 1 && email ? email : randomGuestEmail(crypto, options.emailPrefix, options.emailDomain))
     record.setEmailVisibility(false)
     record.setVerified(false)
     backend.setPasswordHash(record, guestPasswordHash(crypto, cost))

@@ -1,11 +1,25 @@
 /**
- * Plugin options: one table, OPTIONS, in which each option is one entry carrying its default, its
- * check and its documentation. The resolved type, the defaults and the validation all derive from
- * it, so adding an option is one entry here (plus its README row; a unit test compares them).
+ * Plugin options: one table, OPTIONS, in which each option is one entry carrying its default and
+ * its check. The resolved type, the defaults and the validation derive from it. The type users
+ * write, with each option's documentation, is AnonymousPluginOptions in options-types.ts: adding an
+ * option is one entry here, one property there (the compile-time check below fails until both
+ * agree) and its README row (a unit test compares them).
  * Unknown keys are an error: a misspelt option silently doing nothing is worse.
  */
+import { PLUGIN_NAME } from './constants'
 import { isValidCookieName } from './cookie'
 import { AnonymousAuthError, ErrorCodes } from './errors'
+import type { AnonymousPluginOptions, GuestCheck, GuestDeleteCheck, MergeHook } from './options-types'
+
+export type {
+  AnonymousPluginOptions,
+  GuestCheck,
+  GuestCheckContext,
+  GuestDeleteCheck,
+  GuestDeleteContext,
+  MergeContext,
+  MergeHook,
+} from './options-types'
 
 /** One option: its default and how a configured value is checked. */
 interface Option<T> {
@@ -25,158 +39,87 @@ type Input<T extends Table> = {
   -readonly [K in keyof T]?: T[K] extends Option<infer V> ? V : T[K] extends Table ? Input<T[K]> : never
 }
 
-export interface MergeContext {
-  /** The guest record being merged away (deleted after the hook). */
-  guest: core.Record
-  /** The existing account the guest signed in to. */
-  user: core.Record
-  /** The transaction's app: use it (not `$app`) for every read and write in the hook. */
-  app: core.App
-}
-
-export interface GuestCheckContext {
-  /** PocketPages' request: `body()`, `header(name)`, ... (e.g. a captcha token from the form). */
-  request: unknown
-  /** The client IP as PocketBase sees it (trusted-proxy settings applied). */
-  clientIp: string
-  app: core.App
-}
-
-export interface GuestDeleteContext {
-  /** The abandoned guest the cleanup is about to delete. */
-  guest: core.Record
-  /** The app (no transaction is open: each deletion is its own). */
-  app: core.App
-}
-
-export type MergeHook = (context: MergeContext) => void
-/** Return `true` to let the guest sign-in through; anything else refuses it with HUMAN_CHECK_FAILED. */
-export type GuestCheck = (context: GuestCheckContext) => boolean
-/** Return `false` to keep the guest (this run; the next run asks again); anything else lets the cleanup delete it. */
-export type GuestDeleteCheck = (context: GuestDeleteContext) => boolean
-
 export const OPTIONS = {
-  /** Auth collection guests are created in. */
   collection: name('users'),
-  /**
-   * Auth collections whose tokens the cookie may carry; a token of any other collection reads as
-   * signed out. `signInAnonymously({ collection })` must name one of them. Default: `[collection]`.
-   */
   collections: nameList(),
-  /** Domain of the generated guest emails. */
   emailDomain: domain('example.com'),
-  /** Prefix of the generated guest emails' local part. */
   emailPrefix: emailPrefix('anonymous-'),
-  /** Bool field marking guests (hidden; the migration adds it). */
   anonymousField: name('anonymous'),
-  /** Date field with a guest's last activity (hidden), used by the cleanup. */
   lastSeenField: name('lastSeen'),
   cookie: {
-    /** Cookie name. */
     name: cookieName('pb_auth'),
-    /** Cookie Path. */
     path: text('/'),
-    /** Cookie Domain; none: a host-only cookie. */
     domain: optionalText(),
-    /** Page scripts cannot read the token. */
     httpOnly: bool(true),
-    /** `'Lax'`, `'Strict'` or `'None'`. */
     sameSite: oneOf(['Lax', 'Strict', 'None'] as const, 'Lax'),
-    /** `'auto'`: Secure when the request came over HTTPS (TLS or `X-Forwarded-Proto: https`); or true/false. */
     secure: autoOrBool(),
   },
   keepAlive: {
-    /** Re-issue the token once it has used more than this fraction of its lifetime. */
     refreshAfterFraction: number(0.5, 0, 1),
-    /** At most one last-activity write per guest per this many seconds. */
     lastSeenWriteIntervalSeconds: number(3600, 0),
   },
   rateLimit: {
-    /** Guest sign-ins per client network per window; 0 disables. */
     perNetwork: integer(30, 0),
-    /** Guest sign-ins per IPv6 /48 (one end site) per window, on top of `perNetwork`; 0 disables. */
     perIpv6Site: integer(300, 0),
-    /** Guest sign-ins in total per window; 0 disables. */
     global: integer(0, 0),
-    /** Sliding window length, in seconds. */
     windowSeconds: integer(3600, 1),
-    /** An IPv4 client's network: this many leading bits of its address. */
     ipv4Prefix: integer(32, 1, 32),
-    /** An IPv6 client's network: this many leading bits of its address. */
     ipv6Prefix: integer(64, 1, 128),
   },
   csrf: {
-    /** Refuse sign-in, upgrade, merge and sign-out requests posted from other sites. */
     enabled: bool(true),
-    /** Extra allowed origins besides the request's own host, e.g. `'https://app.example.org'`. */
     allowedOrigins: originList(),
   },
   upgrade: {
-    /** Send PocketBase's verification email after an upgrade (needs SMTP). */
     sendVerificationEmail: bool(false),
-    /** Failed upgrade attempts allowed per guest per failure window. */
     failuresPerGuest: integer(10, 1),
-    /** Failed upgrade attempts allowed per client network per failure window. */
     failuresPerNetwork: integer(30, 1),
-    /** The failure window, in seconds. */
     failureWindowSeconds: integer(900, 1),
   },
   upgradeCode: {
-    /** Code mails per guest per send window (`requestUpgradeCode`). */
     sendsPerGuest: integer(3, 1),
-    /** Code mails per client network per send window. */
     sendsPerNetwork: integer(10, 1),
-    /** Code mails to one address per send window, whoever asks (counted under a keyed hash of it). */
     sendsPerAddress: integer(3, 1),
-    /** The send window, in seconds. */
     sendWindowSeconds: integer(3600, 1),
-    /** Wrong codes allowed per code (then 429; the code expires before the window ends). */
     failuresPerCode: integer(5, 1),
-    /** Wrong codes allowed per client network per `upgrade.failureWindowSeconds`. */
     failuresPerNetwork: integer(30, 1),
-    /**
-     * A code to an address that has an account signs in to it (the guest merged in). Off: such an
-     * address is refused with EMAIL_TAKEN, and emailed codes never sign in to existing accounts.
-     */
     signInToExisting: bool(true),
   },
-  /** When a browser holding a guest session signs in to an account, merge the guest into it. */
   mergeOnSignIn: bool(true),
-  /**
-   * `({ guest, user, app }) => void`, run in the merge transaction; move the guest's data here.
-   * None: every relation that points at the guest is repointed to the user.
-   */
   onMerge: hook<MergeHook>('onMerge', '({ guest, user, app }) => void'),
-  /** `({ request, clientIp, app }) => boolean`, run before a guest is created: return true to allow (e.g. a captcha check). */
   beforeGuestSignIn: hook<GuestCheck>('beforeGuestSignIn', '({ request, clientIp, app }) => boolean'),
-  /**
-   * `({ guest, app }) => boolean`, run by the cleanup (dry runs too) before each abandoned guest is
-   * deleted: return false to keep it (e.g. others voted on its poll). A throw keeps it and is logged.
-   */
   beforeGuestDelete: hook<GuestDeleteCheck>('beforeGuestDelete', '({ guest, app }) => boolean'),
-  /** Answer with a caught plugin error's HTTP status (429, 403, 409, 400, ...) instead of 200. */
   respondWithErrorStatus: bool(true),
   cleanup: {
-    /** Register the cleanup cron job. */
     enabled: bool(true),
-    /** Cron expression: every hour at minute 17. */
     schedule: text('17 * * * *'),
-    /** Delete guests inactive for longer than this many days. */
     retentionDays: number(30, 0),
-    /** Guests read per batch (each deletion is its own short transaction). */
     batchSize: integer(100, 1),
-    /** Pause between batches, so page requests keep the CPU and the database writer. */
     pauseMilliseconds: integer(50, 0),
-    /** Most deletions in one run. */
     maxPerRun: integer(10000, 1),
   },
 } as const satisfies Table
 
 export type ResolvedOptions = Resolved<typeof OPTIONS>
-export type AnonymousPluginOptions = Input<typeof OPTIONS> & {
-  /** PocketPages' own per-plugin flag; accepted and ignored. */
-  debug?: boolean
-}
+
+/**
+ * The written-out options type and the table agree: same keys at every level, same value types,
+ * every key optional (`debug` is PocketPages' own, see HOST_KEYS). A drift fails `tsc` here.
+ */
+export type OptionsTypeMatchesTable = Assert<
+  Equal<Normalized<AnonymousPluginOptions>, Normalized<Input<typeof OPTIONS> & { debug?: boolean }>>
+>
+type Assert<T extends true> = T
+/** True only for identical types (not mere mutual assignability, which ignores optionality). */
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
+/** One plain object type at every level (an interface and an intersection of mapped types compare alike). */
+type Normalized<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly unknown[]
+    ? T
+    : T extends object
+      ? { [K in keyof T]: Normalized<T[K]> }
+      : T
 
 /** Keys PocketPages itself may put into a plugin entry; they are not ours to validate. */
 const HOST_KEYS = ['name', 'fn', 'debug']
@@ -229,10 +172,7 @@ function isOption(entry: Option<unknown> | Table): entry is Option<unknown> {
 }
 
 function fail(message: string): never {
-  throw new AnonymousAuthError(
-    ErrorCodes.INVALID_OPTIONS,
-    `pocketpages-plugin-anonymous: invalid option in +config.js: ${message}`,
-  )
+  throw new AnonymousAuthError(ErrorCodes.INVALID_OPTIONS, `${PLUGIN_NAME}: invalid option in +config.js: ${message}`)
 }
 
 // --- option kinds -------------------------------------------------------------------------------

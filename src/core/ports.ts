@@ -17,7 +17,8 @@ export interface CollectionInfo {
   name: string
   type: string
   fields: { getByName(name: string): FieldInfo | null | undefined }
-  authToken: { duration: number }
+  /** `secret`: the collection's token signing secret (server-side only; rotating it ends every session). */
+  authToken: { duration: number; secret: string }
   passwordAuth: { enabled: boolean }
   /** PocketBase's OTP settings: a code's lifetime in seconds and its digits (0 when never set). */
   otp: { duration: number; length: number }
@@ -62,6 +63,14 @@ export interface AuthRecord {
   /** Changes the record's token key, which invalidates every token issued before. */
   refreshTokenKey(): void
   newAuthToken(): string
+}
+
+/** One `_externalAuths` row: which provider's identity, and when it was linked. */
+export interface ExternalAuthInfo {
+  provider: string
+  providerId: string
+  /** PocketBase's date format. */
+  created: string
 }
 
 /** One time slot of a counter (see counters.ts). */
@@ -166,6 +175,18 @@ export interface Backend {
     limit: number,
     skip: number,
   ): AuthRecord[]
+  /** The OAuth2 identities (PocketBase's `_externalAuths` rows) linked to the record, oldest first. */
+  externalAuthsOf(record: AuthRecord): ExternalAuthInfo[]
+  /** Links an OAuth2 identity to the record (a new `_externalAuths` row, through PocketBase). */
+  linkExternalAuth(record: AuthRecord, provider: string, providerId: string): void
+  /**
+   * Makes a guest an account with SQL only: its flag cleared and `passwordHash` stored. No save
+   * hooks and no token key rotation, so a token PocketBase issues for the record in the same
+   * request stays valid.
+   */
+  clearGuestQuietly(record: AuthRecord, anonymousField: string, passwordHash: string): void
+  /** True when a relation field of any base or auth collection points at the record. */
+  isReferenced(collection: CollectionInfo, id: string): boolean
   /**
    * How many records of `collection` have `anonymousField` set and a password hash ending in
    * `markerDigest` (the guest marker of guest-identity.ts): one aggregate query.
@@ -175,7 +196,7 @@ export interface Backend {
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number
 
   readonly counters: CounterStore
-  /** True when the plugin's counters table exists (i.e. its migration ran). */
+  /** True when the plugin's counters table exists (i.e. its migrations ran). */
   countersReady(): boolean
   sendVerificationEmail(record: AuthRecord): void
 

@@ -36,6 +36,21 @@ export function clearedSessionCookie(cookie: CookieOptions, https: boolean, nowM
   return serializeCookie(cookie.name, '', attributes(cookie, 0, https), nowMs)
 }
 
+/**
+ * Another cookie of the plugin's (the guest trace, the form key): the session cookie's path, domain,
+ * SameSite and Secure, always HttpOnly (no page script needs them); `maxAgeSeconds` 0 deletes it.
+ */
+export function sideCookie(
+  cookie: CookieOptions,
+  name: string,
+  encodedValue: string,
+  maxAgeSeconds: number,
+  https: boolean,
+  nowMs: number,
+): string {
+  return serializeCookie(name, encodedValue, { ...attributes(cookie, maxAgeSeconds, https), httpOnly: true }, nowMs)
+}
+
 function attributes(cookie: CookieOptions, maxAgeSeconds: number, https: boolean): CookieAttributes {
   const result: CookieAttributes = {
     path: cookie.path,

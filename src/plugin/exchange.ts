@@ -27,6 +27,15 @@ export function exchangeFor(request: PagesRequest): PagesExchange {
     responseHeaderValues: (name) => event.response.header().values(name),
     setHeader: (name, value) => event.response.header().set(name, value),
     addHeader: (name, value) => event.response.header().add(name, value),
+    formField: (name) => {
+      try {
+        const body = request.body()
+        const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined
+        return typeof value === 'string' ? value : ''
+      } catch {
+        return ''
+      }
+    },
     enrich: (record) => {
       // Enrichment parses the body (e.requestInfo()) and would swallow a parse error, after which
       // the page's body() would read {}. Parsing first through the page's own body() keeps that

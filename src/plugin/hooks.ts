@@ -1,9 +1,10 @@
 /**
  * What the plugin registers with PocketBase itself, all in one place: the configuration check at
  * start-up, the cleanup of abandoned guests as a cron job, a superuser-only route that runs the
- * cleanup once (or, with `?dryRun=1`, reports what it would do), and a superuser-only route with the
- * operator's figures. PocketPages' plugin interface has no start-up hook, and `cronAdd` and
- * `routerAdd` exist only while pb_hooks/*.pb.js files load, so the app calls `registerHooks()` from one:
+ * cleanup once (or, with `?dryRun=1`, reports what it would do), a superuser-only route with the
+ * operator's figures, and the hooks that keep a guest's id when it links an OAuth2 identity.
+ * PocketPages' plugin interface has no start-up hook, and `cronAdd` and `routerAdd` exist only
+ * while pb_hooks/*.pb.js files load, so the app calls `registerHooks()` from one:
  *
  *   require('pocketpages-plugin-anonymous').registerHooks()
  *
@@ -59,6 +60,14 @@ export function registerHooks(factory: unknown): void {
       require('pocketpages-plugin-anonymous').runCleanupJob()
     })
   }
+  // PocketBase's own OAuth2 link path keeps a guest's id (oauth2-hooks.ts). Bound whatever the
+  // options say: the handlers read them, and do nothing when the plugin is not configured.
+  onRecordAuthWithOAuth2Request((e: core.RecordAuthWithOAuth2RequestEvent) => {
+    require('pocketpages-plugin-anonymous').handleOAuth2Request(e)
+  })
+  onRecordCreate((e: core.RecordEvent) => {
+    require('pocketpages-plugin-anonymous').handleExternalAuthCreate(e)
+  }, '_externalAuths')
   routerAdd(
     'POST',
     CLEANUP_ROUTE_PATH,

@@ -13,11 +13,11 @@ import { PLUGIN_NAME } from '../core/constants'
 import { AnonymousAuthError, describeError, ErrorCodes, isAnonymousAuthError } from '../core/errors'
 import type { AnonymousPluginOptions, ResolvedOptions } from '../core/options'
 import type { Plugin, PluginFactory } from '../pocketpages/types'
-import { type BenchmarkHooks, benchmarkHooks as makeBenchmarkHooks } from './benchmark-hooks'
 import { type AnonymousContextApi, CONTEXT_FUNCTIONS, defineContextFunctions } from './context-api'
 import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
 import { isPocketBaseRoute } from './exchange'
 import * as hooks from './hooks'
+import * as oauth2Hooks from './oauth2-hooks'
 import { requestOptions } from './plugin-options'
 import { RequestSession } from './request-session'
 
@@ -153,16 +153,32 @@ export function handleStatsRequest(e: core.RequestEvent) {
 }
 
 /**
+ * PocketBase's auth-with-oauth2 for a guest (see oauth2-hooks.ts).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
+export function handleOAuth2Request(e: core.RecordAuthWithOAuth2RequestEvent) {
+  return oauth2Hooks.handleOAuth2Request(anonymousPlugin, e)
+}
+
+/**
+ * An `_externalAuths` row being created (see oauth2-hooks.ts).
+ * @internal the hooks registerHooks() adds call it through require()
+ */
+export function handleExternalAuthCreate(e: core.RecordEvent) {
+  return oauth2Hooks.handleExternalAuthCreate(anonymousPlugin, e)
+}
+
+/**
  * The plugin's entry in the `plugins` list of `pb_hooks/pages/+config.js`: its name and options.
  * In a `// @ts-check` +config.js, give it to a variable with a JSDoc `@type` (see the README).
  */
 export type AnonymousPluginEntry = { name: typeof PLUGIN_NAME } & AnonymousPluginOptions
 
-export type { AuthData } from '../core/auth-session'
-// Types only: the package's declarations (scripts/build-types.mjs) are generated from these exports.
+// Types only: the package's declarations (scripts/build.mjs, rolldown-plugin-dts) are bundled from these exports.
 export type { CleanupReport } from '../core/cleanup'
 export type { AnonymousAuthErrorDetails, ErrorCode } from '../core/errors'
 export type { Attempt, AttemptLimits } from '../core/failed-attempts'
+export type { ExpiredGuest } from '../core/guest-trail'
 export type { AttemptThrottle } from '../core/operations/app-throttle'
 export type { UpgradeInput } from '../core/operations/upgrade'
 export type {
@@ -174,9 +190,8 @@ export type {
   MergeHook,
 } from '../core/options'
 export type { DayFigures, Figures, StatsReport, UpgradePath } from '../core/stats'
+export type { AuthData } from './context-api'
 export type { AnonymousContextApi, AnonymousPluginOptions }
-/** @internal For this repository's benchmark (bench/hooks) only; not part of the API (see benchmark-hooks.ts). */
-export const benchmarkHooks: BenchmarkHooks = makeBenchmarkHooks(anonymousPlugin)
 
 export { AnonymousAuthError, ErrorCodes, isAnonymousAuthError }
 export default anonymousPlugin

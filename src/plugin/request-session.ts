@@ -13,6 +13,7 @@ import { tokenFromCookieValue } from '../core/auth-cookie'
 import { AuthSession } from '../core/auth-session'
 import { PLUGIN_NAME } from '../core/constants'
 import { describeError } from '../core/errors'
+import { GuestTrail } from '../core/guest-trail'
 import type { OperationContext } from '../core/operations/context'
 import type { ResolvedOptions } from '../core/options'
 import { pocketBaseBackend } from '../core/pocketbase/backend'
@@ -41,6 +42,14 @@ export class RequestSession {
     this.byHeader = !!request.event.auth
     const backend = pocketBaseBackend($app as unknown as core.App)
     const now = () => Date.now()
+    const trail = new GuestTrail({
+      backend,
+      options,
+      exchange: this.exchange,
+      crypto: pocketBaseCrypto,
+      parseClaims: parseUnverifiedClaims,
+      now,
+    })
     this.session = new AuthSession(
       {
         backend,
@@ -49,9 +58,11 @@ export class RequestSession {
         parseClaims: parseUnverifiedClaims,
         now,
         onAuthChange: () => this.apply(),
+        listener: trail,
       },
       this.byHeader ? { record: request.event.auth as unknown as AuthRecord, token: bearerToken(request) } : {},
     )
+    trail.attach(this.session)
     const ctx: OperationContext = {
       session: this.session,
       backend,
@@ -61,6 +72,7 @@ export class RequestSession {
       hooks: { onMerge: () => options.onMerge, beforeGuestSignIn: () => options.beforeGuestSignIn },
       hookRequest: request,
       now,
+      trail,
     }
     this.functions = contextApiFor(ctx, (error) => {
       this.failure = error

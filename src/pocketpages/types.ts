@@ -1,4 +1,4 @@
-/**
+/*
  * PocketPages' public plugin interface, as types only.
  *
  * These mirror what PocketPages (core 0.22.x) hands to a plugin. The plugin adapter

@@ -95,7 +95,7 @@ describe('login CSRF: guest sign-in (POST /login mode=anonymous)', () => {
     const before = users(pb)
     const answer = await signIn({})
     assert.equal(answer.status, 302)
-    assert.ok(getSetCookie(answer.res, 'pb_auth'))
+    assert.ok(getSetCookie(answer.res, 'pb_auth'), 'a same-origin sign-in sets the session cookie')
     assert.equal(users(pb), before + 1)
   })
 
@@ -107,7 +107,7 @@ describe('login CSRF: guest sign-in (POST /login mode=anonymous)', () => {
   it('accepts a request with neither Origin nor Referer (documented: non-browser clients)', async () => {
     const answer = await signIn({ origin: null })
     assert.equal(answer.status, 302)
-    assert.ok(getSetCookie(answer.res, 'pb_auth'))
+    assert.ok(getSetCookie(answer.res, 'pb_auth'), 'a sign-in without Origin or Referer sets the session cookie')
   })
 })
 

@@ -124,7 +124,7 @@ describe('no secret reaches the logs', () => {
     )
     assert.equal(upgraded.status, 302)
     const upgradedCookie = getSetCookie(upgraded, 'pb_auth')
-    assert.ok(upgradedCookie)
+    assert.ok(upgradedCookie, 'the upgrade re-issues the session cookie')
     remember('upgraded cookie value', upgradedCookie.value)
     remember('upgraded token', decodeAuthCookie(upgradedCookie.value).token)
 
@@ -144,7 +144,7 @@ describe('no secret reaches the logs', () => {
     )
     assert.equal(merged.status, 302)
     const mergedCookie = getSetCookie(merged, 'pb_auth')
-    assert.ok(mergedCookie)
+    assert.ok(mergedCookie, 'the merge issues the account’s session cookie')
     remember('merged cookie value', mergedCookie.value)
     remember('merged token', decodeAuthCookie(mergedCookie.value).token)
 

@@ -95,7 +95,7 @@ describe('rate limit per IP (default: 30 per hour)', () => {
     const before = countGuests(pb)
     const res = await postForm(`${pb.url}/login`, { mode: 'anonymous' }, { headers: fromIp(2) })
     assert.equal(res.status, 302, await res.text())
-    assert.ok(getSetCookie(res, 'pb_auth'))
+    assert.ok(getSetCookie(res, 'pb_auth'), 'another IP still gets a session cookie')
     assert.equal(countGuests(pb), before + 1)
     // ...and the first IP is still limited: the limit is per IP, not a shared counter that reset.
     const again = await signIn(pb, 1)

@@ -131,7 +131,7 @@ describe('issue 8.9: responses for a session stay out of shared caches', () => {
       const guest = await signInAsGuest(pb)
       const res = await postForm(`${pb.url}/logout`, {}, { cookie: guest.cookie })
       const cleared = getSetCookie(res, 'pb_auth')
-      assert.ok(cleared && isDeletion(cleared))
+      assert.ok(cleared && isDeletion(cleared), `sign-out deletes the cookie, got: ${cleared}`)
       assertNoStore(await seen(res), 'sign-out')
     })
 

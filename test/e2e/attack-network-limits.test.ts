@@ -28,7 +28,10 @@ function assertRefusals(outcomes: Outcome[]): void {
     if (o.kind !== 'response' || o.status !== 429) continue
     assert.match(String(markText(o.body)), LIMITED)
     assert.match(String(o.headers.get('retry-after')), /^\d+$/)
-    assert.ok(!o.headers.getSetCookie().some((c) => c.startsWith('pb_auth=') && !/max-age=0/i.test(c)))
+    assert.ok(
+      !o.headers.getSetCookie().some((c) => c.startsWith('pb_auth=') && !/max-age=0/i.test(c)),
+      `a refused sign-in sets no session cookie: ${o.headers.getSetCookie().join(' | ')}`,
+    )
   }
 }
 

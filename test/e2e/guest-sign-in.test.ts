@@ -146,14 +146,14 @@ describe('guest sign-in through /login', () => {
     const match = /\{[^{}]*"returned"[^{}]*\}/s.exec(text)
     assert.ok(match, `unexpected page: ${text.slice(0, 800)}`)
     const seen = JSON.parse(match[0])
-    assert.ok(seen.returned)
+    assert.ok(seen.returned, `signInAnonymously() returned nothing: ${JSON.stringify(seen)}`)
     assert.equal(seen.requestAuth, seen.returned)
     assert.equal(seen.apiAuth, seen.returned)
     assert.equal(seen.anonymous, true)
     assert.equal(seen.tokenMatches, true)
     const names = res.headers.getSetCookie().map((c) => c.split('=')[0])
     assert.ok(names.includes('theme'), `the page's own cookie was lost: ${names}`)
-    assert.ok(names.includes('pb_auth'))
+    assert.ok(names.includes('pb_auth'), `no session cookie among ${names}`)
   })
 
   it("never authenticates PocketBase's /api/ routes with the cookie", async () => {

@@ -84,7 +84,7 @@ describe(`harness on PocketBase ${version}`, () => {
   test('stop() ends the process and removes the temp data', async () => {
     const pb = await start()
     const { pid, dataDir, url } = pb
-    assert.ok(isAlive(pid))
+    assert.ok(isAlive(pid), `PocketBase (pid ${pid}) runs after start()`)
     await pb.stop()
     assert.equal(isAlive(pid), false, `pid ${pid} still alive after stop()`)
     if (process.env.KEEP_PB_DATA !== '1') assert.equal(fs.existsSync(dataDir), false)
@@ -105,7 +105,7 @@ describe(`harness on PocketBase ${version}`, () => {
 
     await pb.restart()
     assert.notEqual(pb.pid, oldPid)
-    assert.ok(isAlive(pb.pid))
+    assert.ok(isAlive(pb.pid), `PocketBase (pid ${pb.pid}) runs after restart()`)
     assert.equal(pb.port, oldPort, 'the old port was free, so restart() reuses it')
     const rec = await pb.apiJson<{ id: string; title: string }>(`/api/collections/harness_things/records/${id}`)
     assert.equal(rec.title, 'survives a crash')
@@ -140,7 +140,7 @@ describe(`harness on PocketBase ${version}`, () => {
       },
     })
     assert.notEqual(pb.hooksDir, '', 'overlay hooks dir')
-    assert.ok(fs.existsSync(`${pb.hooksDir}/zz_harness.pb.js`))
+    assert.ok(fs.existsSync(`${pb.hooksDir}/zz_harness.pb.js`), 'the overlay file is in the temp hooks dir')
 
     const res = await pb.fetch('/harness-overlay')
     assert.equal(res.status, 200)

@@ -197,30 +197,30 @@ export function bad(api: AnonymousContextApi, error: unknown): unknown {
 // --- type checking --------------------------------------------------------------------------------
 
 /**
- * How apps resolve modules: classic CommonJS (node10), and Node's own for a CommonJS app (node16
- * refuses to require an ES module, so it shows that the declarations say CommonJS, as the bundle is).
+ * The tsconfig settings a user needs, exactly (the README's "Types" section gives them): `allowJs`
+ * to check a `// @ts-check` +config.js, and `skipLibCheck`, which pocketbase-jsvm's own
+ * declarations need (they have errors of their own: jsvm.d.ts names `apis.ApiError`, `os.args`, ...,
+ * which do not exist). The package's declarations are checked strictly on their own when they are
+ * built (scripts/build.mjs), since skipLibCheck skips them here too. `strict` and `noEmit` are the
+ * usual choices, not requirements.
+ */
+const USER_SETTINGS = { allowJs: true, skipLibCheck: true, strict: true, noEmit: true }
+
+/**
+ * How apps resolve modules, on top of USER_SETTINGS (any works): TypeScript's default, classic
+ * CommonJS (node10), and Node's own for a CommonJS app (node16 refuses to require an ES module, so
+ * it shows that the declarations say CommonJS, as the bundle is).
  */
 const MODULE_SETTINGS: Record<string, Record<string, string>> = {
+  'no module setting (default)': {},
   'commonjs + node10': { module: 'commonjs', moduleResolution: 'node10' },
   node16: { module: 'node16', moduleResolution: 'node16' },
   nodenext: { module: 'nodenext', moduleResolution: 'nodenext' },
 }
 
 function compilerOptions(settings: Record<string, string>): ts.CompilerOptions {
-  const config = {
-    compilerOptions: {
-      ...settings,
-      target: 'es2020',
-      lib: ['es2020'],
-      strict: true,
-      noEmit: true,
-      allowJs: true,
-      checkJs: false,
-      skipLibCheck: false,
-    },
-  }
-  const parsed = ts.parseJsonConfigFileContent(config, ts.sys, app)
-  assert.deepEqual(parsed.errors, [])
+  const parsed = ts.parseJsonConfigFileContent({ compilerOptions: { ...USER_SETTINGS, ...settings } }, ts.sys, app)
+  assert.deepEqual(parsed.errors, [], 'the settings parse')
   return parsed.options
 }
 
@@ -234,10 +234,7 @@ interface Problem {
 /** Parsed library files (TypeScript's lib, pocketbase-jsvm) shared by the programs below. */
 const parsedFiles = new Map<string, ts.SourceFile | undefined>()
 
-/**
- * Diagnostics of the given files and of the installed declarations, checked with the app's
- * settings (pocketbase-jsvm's own declarations are its business, and slow to check).
- */
+/** Every diagnostic of a program of the given files, as `tsc` with these settings reports them. */
 function typeCheck(files: string[], options: ts.CompilerOptions): Problem[] {
   const host = ts.createCompilerHost(options)
   const getSourceFile = host.getSourceFile
@@ -252,13 +249,7 @@ function typeCheck(files: string[], options: ts.CompilerOptions): Problem[] {
   const program = ts.createProgram(files, options, host)
   const declarations = program.getSourceFile(path.join(installed, 'pb_hooks/lib/pocketpages-plugin-anonymous.d.cts'))
   assert.ok(declarations, 'the installed declarations were not used')
-  const checked = [...files.map((f) => program.getSourceFile(f)), declarations]
-  const diagnostics = [
-    ...program.getOptionsDiagnostics(),
-    ...program.getGlobalDiagnostics(),
-    ...checked.flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)]),
-  ]
-  return diagnostics.map((d) => ({
+  return ts.getPreEmitDiagnostics(program).map((d) => ({
     file: d.file ? path.relative(app, d.file.fileName) : '',
     line: d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0,
     code: d.code,
@@ -309,7 +300,7 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
     })
     const json = packed.stdout.slice(packed.stdout.search(/^\[/m))
     const [report] = JSON.parse(json) as { filename: string; files: { path: string }[] }[]
-    assert.ok(report)
+    assert.ok(report, `npm pack --json gave no report: ${json.slice(0, 200)}`)
     packedFiles = report.files.map((f) => f.path).sort()
     tarball = path.join(work, report.filename)
 
@@ -348,6 +339,8 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
       types: string
     }
     assert.ok(fs.statSync(path.join(installed, manifest.main)).size > 10_000, 'the bundle')
+    const bundle = fs.readFileSync(path.join(installed, manifest.main), 'utf8')
+    assert.ok(!bundle.includes('benchmarkHooks'), 'the published bundle carries no benchmark hooks')
     assert.match(fs.readFileSync(path.join(installed, manifest.types), 'utf8'), /AnonymousContextApi/)
     const migrations = fs.readdirSync(path.join(installed, 'pb_migrations'))
     assert.ok(migrations.length >= 2 && migrations.every((f) => PLUGIN_MIGRATION.test(f)), migrations.join(', '))
@@ -386,10 +379,10 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
         [...good, ...bad].map((f) => inApp(f)),
         compilerOptions(settings),
       )
-      assert.equal(show(problems.filter((p) => !bad.includes(p.file))), '', 'the good files and the declarations')
+      assert.equal(show(problems.filter((p) => !bad.includes(p.file))), '', 'no error outside the two bad files')
       for (const file of bad) {
         const expected = expectedErrors(inApp(file))
-        assert.ok(expected.length >= 5)
+        assert.ok(expected.length >= 5, `${file}: its // error markers were lost (${expected.length})`)
         const found = problems.filter((p) => p.file === file)
         for (const e of expected) {
           const match = found.find((p) => p.line === e.line && p.code === e.code && p.message.includes(e.text))

@@ -13,6 +13,7 @@ import type {
   CollectionInfo,
   CounterSlot,
   CounterStore,
+  ExternalAuthInfo,
   FieldInfo,
   FieldSettings,
   Logger,
@@ -168,6 +169,8 @@ export type Operation =
   | 'countGuests'
   | 'writeDateQuietly'
   | 'reassignRelations'
+  | 'linkExternalAuth'
+  | 'clearGuestQuietly'
   | 'sendVerificationEmail'
   | 'createOneTimeCode'
   | 'oneTimeCodeMatches'
@@ -204,6 +207,8 @@ export class FakeDb {
   readonly collections: FakeCollection[] = []
   rows = new Map<string, Row[]>() // collection id -> rows, in insertion order (rowid)
   counters = new Map<string, Counter>() // `${bucket}\u0000${slot}`
+  /** PocketBase's `_externalAuths` rows. */
+  externalAuths: (ExternalAuthInfo & { collectionRef: string; recordRef: string })[] = []
   countersTable = true
   txOpen = false
   readonly trace: string[] = []
@@ -268,10 +273,12 @@ export class FakeDb {
   snapshot(): () => void {
     const rows = new Map([...this.rows].map(([id, list]) => [id, structuredClone(list)]))
     const counters = new Map([...this.counters].map(([k, v]) => [k, { ...v }]))
+    const externalAuths = structuredClone(this.externalAuths)
     const otps = new Map([...this.otps].map(([k, v]) => [k, { ...v }]))
     return () => {
       this.rows = rows
       this.counters = counters
+      this.externalAuths = externalAuths
       this.otps = otps
     }
   }
@@ -324,7 +331,7 @@ export class FakeBackend implements Backend {
       type,
       specs,
       fields: { getByName: (field) => infos[specs.findIndex((s) => s.name === field)] ?? null },
-      authToken: { duration: spec.tokenDurationSeconds ?? 604800 },
+      authToken: { duration: spec.tokenDurationSeconds ?? 604800, secret: `auth-secret-of-${id}` },
       passwordAuth: { enabled: spec.passwordAuth ?? true },
       otp: spec.otp ?? { duration: 180, length: 8 },
       mfa: { enabled: spec.mfa ?? false },
@@ -530,6 +537,10 @@ export class FakeBackend implements Backend {
     if (index < 0) throw new Error('sql: no rows in result set')
     table.splice(index, 1)
     this.db.trace.push(`delete:${target.collection().name}`)
+    // PocketBase deletes an auth record's OAuth2 links with it.
+    this.db.externalAuths = this.db.externalAuths.filter(
+      (a) => !(a.recordRef === target.id && a.collectionRef === target.collection().id),
+    )
     // PocketBase's recordRefHooks: deleting an auth record deletes its `_otps` rows.
     for (const [id, otp] of this.db.otps) if (otp.recordId === target.id) this.db.otps.delete(id)
     for (const { collection, field, row } of this.referencing(target.collection().id, target.id)) {
@@ -657,6 +668,42 @@ export class FakeBackend implements Backend {
       changed++
     }
     return changed
+  }
+
+  externalAuthsOf(record: AuthRecord): ExternalAuthInfo[] {
+    return this.db.externalAuths
+      .filter((a) => a.recordRef === record.id && a.collectionRef === record.collection().id)
+      .sort((a, b) => a.created.localeCompare(b.created))
+      .map(({ provider, providerId, created }) => ({ provider, providerId, created }))
+  }
+
+  /** PocketBase's unique index on (collectionRef, provider, providerId). */
+  linkExternalAuth(record: AuthRecord, provider: string, providerId: string): void {
+    this.write('linkExternalAuth', [record, provider, providerId])
+    const collectionRef = record.collection().id
+    if (
+      this.db.externalAuths.some(
+        (a) => a.collectionRef === collectionRef && a.provider === provider && a.providerId === providerId,
+      )
+    ) {
+      throw new Error('providerId: Value must be unique.')
+    }
+    const created = pocketBaseDate(this.db.clock.now())
+    this.db.externalAuths.push({ collectionRef, recordRef: record.id, provider, providerId, created })
+  }
+
+  /** An SQL UPDATE of the flag and the hash: no validation, no hooks, the token key unchanged. */
+  clearGuestQuietly(record: AuthRecord, anonymousField: string, passwordHash: string): void {
+    this.write('clearGuestQuietly', [record, anonymousField, passwordHash])
+    const row = this.db.table(record.collection()).find((r) => r.id === record.id)
+    if (!row) return
+    row[anonymousField] = false
+    row.password = passwordHash
+    this.db.trace.push('clearGuestQuietly')
+  }
+
+  isReferenced(collection: CollectionInfo, id: string): boolean {
+    return this.referencing(collection.id, id).length > 0
   }
 
   countersReady(): boolean {

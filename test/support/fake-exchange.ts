@@ -15,6 +15,8 @@ export interface RequestSpec {
   host?: string
   ip?: string
   tls?: boolean
+  /** The form body's text fields. */
+  form?: Record<string, string>
 }
 
 export const DEFAULT_HOST = 'app.test'
@@ -23,6 +25,8 @@ export class FakeExchange implements HttpExchange {
   /** Response headers in the order written: `set` replaces every value of the name, `add` appends. */
   readonly responseHeaders: [name: string, value: string][] = []
   readonly setCookies: string[] = []
+  /** Set-Cookie lines of the plugin's side cookies (guest trace, form key). */
+  readonly sideCookies: string[] = []
   readonly enriched: AuthRecord[] = []
 
   constructor(readonly request: RequestSpec = {}) {}
@@ -49,7 +53,10 @@ export class FakeExchange implements HttpExchange {
     return this.request.tls ?? false
   }
   appendSetCookie(serialized: string): void {
-    this.setCookies.push(serialized)
+    // The plugin's other cookies (the guest trace, the form key) are kept apart: `setCookies` is
+    // the session cookie's history, which most scenarios compare.
+    if (/^[^=]*_(guest|form)=/.test(serialized)) this.sideCookies.push(serialized)
+    else this.setCookies.push(serialized)
     this.responseHeaders.push(['Set-Cookie', serialized])
   }
   setHeader(name: string, value: string): void {
@@ -63,6 +70,9 @@ export class FakeExchange implements HttpExchange {
   }
   enrich(record: AuthRecord): void {
     this.enriched.push(record)
+  }
+  formField(name: string): string {
+    return this.request.form?.[name] ?? ''
   }
 
   responseHeaderValues(name: string): string[] {

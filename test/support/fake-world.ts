@@ -7,6 +7,7 @@ import { AuthSession } from '../../src/core/auth-session.ts'
 import { STORE_PREFIX } from '../../src/core/constants.ts'
 import { isAnonymousAuthError } from '../../src/core/errors.ts'
 import { guestPasswordHash } from '../../src/core/guest-identity.ts'
+import { GuestTrail } from '../../src/core/guest-trail.ts'
 import { type ResolvedOptions, resolveOptions } from '../../src/core/options.ts'
 import type { AuthRecord } from '../../src/core/ports.ts'
 import { PrivateKeys } from '../../src/core/private-keys.ts'
@@ -73,17 +74,28 @@ export class World {
     const exchange = new FakeExchange(request)
     const changes: (AuthRecord | undefined)[] = []
     const now = () => this.clock.now()
+    const parseClaims = (token: string) => parseUnverifiedClaims(token, this.clock)
+    const trail = new GuestTrail({
+      backend: this.backend,
+      options: this.options,
+      exchange,
+      crypto: nodeCrypto,
+      parseClaims,
+      now,
+    })
     const session = new AuthSession(
       {
         backend: this.backend,
         options: this.options,
         exchange,
-        parseClaims: (token) => parseUnverifiedClaims(token, this.clock),
+        parseClaims,
         now,
         onAuthChange: (record) => changes.push(record),
+        listener: trail,
       },
       options.initial,
     )
+    trail.attach(session)
     const auth = new PageFunctions(session, exchange, {
       session,
       backend: this.backend,
@@ -93,6 +105,7 @@ export class World {
       hooks: { onMerge: () => this.options.onMerge, beforeGuestSignIn: () => this.options.beforeGuestSignIn },
       hookRequest: { fake: 'request' },
       now,
+      trail,
     })
     if (options.load !== false) auth.loadFromCookie()
     return { auth, exchange, changes }

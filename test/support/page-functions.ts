@@ -5,6 +5,9 @@ import type { AuthSession } from '../../src/core/auth-session.ts'
 import type { AttemptLimits } from '../../src/core/failed-attempts.ts'
 import { failedAttempts } from '../../src/core/operations/app-throttle.ts'
 import type { OperationContext } from '../../src/core/operations/context.ts'
+import { ensureGuest } from '../../src/core/operations/ensure-guest.ts'
+import { expiredGuest, guestExpiresAt } from '../../src/core/operations/guest-expiry.ts'
+import { guestFormFields } from '../../src/core/operations/guest-form-fields.ts'
 import { mergeAnonymousUser } from '../../src/core/operations/merge.ts'
 import { type RequestUpgradeCodeInput, requestUpgradeCode } from '../../src/core/operations/request-upgrade-code.ts'
 import { signIn } from '../../src/core/operations/sign-in.ts'
@@ -66,5 +69,17 @@ export class PageFunctions {
   }
   upgradeWithCode(input: UpgradeWithCodeInput) {
     return upgradeWithCode(this.ctx, input)
+  }
+  ensureGuest(options: { collection?: string } = {}) {
+    return ensureGuest(this.ctx, options)
+  }
+  guestFormFields(): string {
+    return guestFormFields(this.ctx)
+  }
+  guestExpiresAt(record: AuthRecord | undefined = this.session.record) {
+    return guestExpiresAt(this.ctx, record)
+  }
+  expiredGuest() {
+    return expiredGuest(this.ctx)
   }
 }

@@ -149,7 +149,10 @@ describe('pocketpages-plugin-auth stand-in', () => {
     })
 
     it('drops a hidden `password` field of a base collection too', () => {
-      assert.ok(!('password' in withoutHiddenFields(fields, false, data)))
+      assert.ok(
+        !('password' in withoutHiddenFields(fields, false, data)),
+        'a hidden password field of a base collection is dropped',
+      )
     })
   })
 })

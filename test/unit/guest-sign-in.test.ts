@@ -110,7 +110,10 @@ describe('signInAnonymously: the guest', () => {
     const { record } = w.signInGuest()
     const row = w.backend.row('users', record.id)!
     assert.equal(row.anonymous, true)
-    assert.ok(isGuestPasswordHash(String(row.password)))
+    assert.ok(
+      isGuestPasswordHash(String(row.password)),
+      `the guest's password is the guest marker hash, got ${row.password}`,
+    )
     assert.equal(row.verified, false)
     assert.equal(row.emailVisibility, false)
     assert.match(String(row.email), /^anonymous-[a-z0-9]{20}@example\.com$/)
@@ -209,7 +212,7 @@ describe('signInAnonymously: the cookie', () => {
       assert.equal(exchange.setCookies.length, 1)
       const [pair, ...rest] = exchange.setCookies[0]!.split('; ')
       const expires = rest.findIndex((a) => a.startsWith('Expires='))
-      assert.ok(expires >= 0)
+      assert.ok(expires >= 0, `the session cookie has an Expires attribute: ${exchange.setCookies[0]}`)
       const lifetime = Number(/Max-Age=(\d+)/.exec(attributes)![1])
       assert.equal(rest[expires], `Expires=${new Date(T0 + lifetime * 1000).toUTCString()}`)
       rest.splice(expires, 1)
@@ -408,7 +411,7 @@ describe('signInAnonymously: email clashes', () => {
       },
       2,
     )
-    assert.ok(w.signInGuest().record.id)
+    assert.ok(w.signInGuest().record.id, 'the retried sign-in returns a guest')
   })
 })
 

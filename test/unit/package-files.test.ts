@@ -1,12 +1,15 @@
 // What `npm pack` ships: the plugin bundle, the README, the plugin's own migrations and the
 // example pages, never the demo app's migrations (named *_demo_*.js), which would create the
 // demo's collections in a user's app. The example pages share two files with the demo: the copies
-// must stay equal, so what the demo shows is what apps get.
+// must stay equal, so what the demo shows is what apps get. And what the bundle holds: the plugin,
+// not the benchmark's hooks.
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { describe, it } from 'node:test'
+import { build } from 'esbuild'
+import { gojaOptions, plugin } from '../../scripts/bundles.mjs'
 import { repoRoot } from '../../scripts/pocketbase.mjs'
 
 /** The paths `npm pack` would ship. */
@@ -57,5 +60,31 @@ describe('the npm package', () => {
       migrations.filter((p) => !demo.includes(p)).sort(),
       'package.json "files" must list exactly the plugin migrations',
     )
+  })
+})
+
+describe('the published bundle', () => {
+  it('is built from src/ only and carries no benchmark hooks', async () => {
+    // The bundle as scripts/build.mjs builds it, in memory.
+    const result = await build({
+      ...gojaOptions,
+      absWorkingDir: repoRoot,
+      entryPoints: [path.join(repoRoot, plugin.entry)],
+      outfile: path.join(repoRoot, plugin.outfile),
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    })
+    const inputs = Object.keys(result.metafile?.inputs ?? {})
+    assert.deepEqual(
+      inputs.filter((file) => !file.startsWith('src/') && !file.startsWith('node_modules/')),
+      [],
+      'every module of the bundle comes from src/ or a package (bench/bench-hooks.ts has its own bundle)',
+    )
+    const code = result.outputFiles?.[0]?.text ?? ''
+    assert.ok(code.length > 10_000, `the bundle was built (${code.length} characters)`)
+    for (const name of ['benchmarkHooks', 'bench-hooks', 'createGuest:', 'countGuestSignIn:']) {
+      assert.ok(!code.includes(name), `the published bundle mentions ${name}`)
+    }
   })
 })

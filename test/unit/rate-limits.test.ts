@@ -103,7 +103,10 @@ describe('guest sign-in: per client network', () => {
       rows.map((r) => [r.bucket.replace(/^signin:[0-9a-f]{32}$/, 'signin:HASH'), r.count]),
       [['signin:HASH', 2]],
     )
-    assert.ok(!JSON.stringify(rows).includes('203.0.113'))
+    assert.ok(
+      !JSON.stringify(rows).includes('203.0.113'),
+      `the counters store no client address: ${JSON.stringify(rows)}`,
+    )
   })
 })
 
@@ -208,7 +211,10 @@ describe('guest sign-in: the global limit', () => {
   it('0 (the default): no global counter', () => {
     const w = limited({})
     signIns(w, 1)
-    assert.ok(!w.backend.counterRows().some((r) => r.bucket === 'signin:*'))
+    assert.ok(
+      !w.backend.counterRows().some((r) => r.bucket === 'signin:*'),
+      'with global 0 no global counter row is written',
+    )
   })
 })
 

@@ -32,7 +32,7 @@ describe('upgradeAnonymousUser: a successful upgrade', () => {
     assert.equal(after.anonymous, false)
     assert.equal(after.verified, false)
     assert.notEqual(after.tokenKey, before.tokenKey)
-    assert.ok(w.backend.passwordMatches(g.record, 'pass word 1'))
+    assert.ok(w.backend.passwordMatches(g.record, 'pass word 1'), 'the upgraded account signs in with its new password')
     assert.equal(w.backend.findAuthRecordByToken(g.token), null, 'the guest tokens stopped working')
     assert.equal(w.backend.findAuthRecordByToken(token)?.id, g.record.id)
     const outcome = outcomeOf(visit)
@@ -99,7 +99,7 @@ describe('upgradeAnonymousUser: a successful upgrade', () => {
     const { w, visit, newTrace } = guestWorld()
     w.insertUser({ email: 'new@mail.test' })
     assert.throws(() => visit.auth.upgradeAnonymousUser(input()), { code: 'EMAIL_TAKEN' })
-    assert.ok(!newTrace().includes('validate'))
+    assert.ok(!newTrace().includes('validate'), 'EMAIL_TAKEN is decided before PocketBase validates')
   })
   it('an email taken meanwhile is found in the transaction, before any save is tried', () => {
     const { w, visit } = guestWorld()
@@ -406,7 +406,7 @@ describe('upgradeAnonymousUser: only a guest, by both facts', () => {
     const { w, g, visit, newTrace } = guestWorld()
     w.backend.change('users', g.record.id, { tokenKey: 'rotated' })
     assert.throws(() => visit.auth.upgradeAnonymousUser(input()), { code: 'SESSION_ENDED' })
-    assert.ok(!newTrace().includes('validate'))
+    assert.ok(!newTrace().includes('validate'), 'SESSION_ENDED is decided before PocketBase validates')
     assert.equal(w.backend.bcryptCalls.length, 0)
   })
   it('from another site: CROSS_SITE_REQUEST', () => {
@@ -437,7 +437,7 @@ describe('upgradeAnonymousUser: the failure throttle', () => {
         e.retryAfterSeconds === 915 &&
         e.message === 'Too many failed attempts to save this account. Try again in 16 minutes.',
     )
-    assert.ok(!w.backend.trace.slice(traceStart).includes('validate'))
+    assert.ok(!w.backend.trace.slice(traceStart).includes('validate'), 'a throttled upgrade never reaches validation')
     assert.equal(w.backend.bcryptCalls.length, 0)
     const other = w.signInGuest({ ip: '192.0.2.1' })
     assert.equal(fail(w, other.cookie).error, 'VALIDATION_FAILED', 'another guest has its own count')

@@ -3,6 +3,7 @@
  * PocketBase-facing ports. The adapter builds one per request; unit tests build one on fakes.
  */
 import type { AuthSession } from '../auth-session'
+import type { GuestTrail } from '../guest-trail'
 import type { GuestCheck, MergeHook, ResolvedOptions } from '../options'
 import type { Backend, Crypto } from '../ports'
 import type { PrivateKeys } from '../private-keys'
@@ -17,6 +18,8 @@ export interface OperationContext {
   readonly hooks: { onMerge(): MergeHook | null; beforeGuestSignIn(): GuestCheck | null }
   /** Handed to app hooks as `request` (PocketPages' request object). */
   readonly hookRequest: unknown
+  /** The guest trace of this request (expiredGuest); absent where nothing reads it. */
+  readonly trail?: GuestTrail
   now(): number
 }
 

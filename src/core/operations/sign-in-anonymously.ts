@@ -22,7 +22,12 @@ import { countGuestSignIn } from '../sign-in-limit'
 import { recordEvent } from '../stats'
 import type { OperationContext } from './context'
 
-export function signInAnonymously(ctx: OperationContext, requested: { collection?: string } = {}): AuthData {
+export function signInAnonymously(
+  ctx: OperationContext,
+  requested: { collection?: string } = {},
+  /** ensureGuest() on a GET: a new guest for the asking browser needs no CSRF gate (ensure-guest.ts). */
+  how: { skipCrossSiteCheck?: boolean } = {},
+): AuthData {
   const { session, backend, options } = ctx
   const collectionName = requested.collection ?? options.collection
   if (!options.collections.includes(collectionName)) {
@@ -32,7 +37,7 @@ export function signInAnonymously(ctx: OperationContext, requested: { collection
       { collection: collectionName },
     )
   }
-  session.refuseCrossSite()
+  if (!how.skipCrossSiteCheck) session.refuseCrossSite()
 
   const current = session.record
   if (current) {
@@ -52,7 +57,7 @@ export function signInAnonymously(ctx: OperationContext, requested: { collection
 }
 
 /** The app's `beforeGuestSignIn`: only `true` lets the sign-in through; a throwing check refuses. */
-function runGuestCheck(ctx: OperationContext): void {
+export function runGuestCheck(ctx: OperationContext): void {
   const check = ctx.hooks.beforeGuestSignIn()
   if (!check) return
   let passed: unknown = false
@@ -96,7 +101,7 @@ function createGuestWithinLimits(ctx: OperationContext, collection: CollectionIn
   }
 }
 
-function missingMigration(): AnonymousAuthError {
+export function missingMigration(): AnonymousAuthError {
   return new AnonymousAuthError(
     ErrorCodes.MIGRATION_MISSING,
     "Guest sign-in needs the plugin's migrations (they create the counters its rate limits use). Copy them into pb_migrations/ and restart PocketBase.",

@@ -9,11 +9,13 @@
  * would turn a superuser's short look into a lasting session. (A cookie that already holds one is
  * honoured until it expires and never renewed: see auth-session.ts.)
  * Then a guest session is merged into the account (`mergeOnSignIn`, merge.ts), so what the guest
- * made follows the person.
+ * made follows the person; unless the account is an empty one an OAuth2 sign-up made a moment ago,
+ * which the guest becomes instead, keeping its id (adopt-sign-up.ts).
  */
 import type { AuthData } from '../auth-session'
 import { AnonymousAuthError, ErrorCodes } from '../errors'
 import { verifyToken } from '../verify-token'
+import { adoptFreshSignUp } from './adopt-sign-up'
 import { isSafeMethod, type OperationContext } from './context'
 import { mergeGuestInto } from './merge'
 
@@ -42,6 +44,9 @@ export function signIn(ctx: OperationContext, authData: { token?: unknown } | nu
   // meanwhile, and the token is the upgraded account's.
   const sameRecord = guest !== undefined && guest.id === user.id && guest.collection().id === user.collection().id
   if (options.mergeOnSignIn && guest && !sameRecord && session.isAnonymous(guest) && !session.isAnonymous(user)) {
+    // An account an OAuth2 sign-up made a moment ago, still empty: the guest becomes it (same id).
+    const adopted = adoptFreshSignUp(ctx, guest, user)
+    if (adopted) return session.start(adopted, adopted.newAuthToken())
     mergeGuestInto(backend, guest, user, options.anonymousField, ctx.hooks.onMerge(), ctx.now())
   }
   return session.start(user, read.token)

@@ -4,7 +4,8 @@
  * What happens here is proven by the end-to-end tests against real PocketBase binaries.
  */
 import { parsePocketBaseDate } from '../dates'
-import type { AuthRecord, Backend, CollectionInfo, FieldInfo, Logger, OneTimeCode } from '../ports'
+import type { AuthRecord, Backend, CollectionInfo, ExternalAuthInfo, FieldInfo, Logger, OneTimeCode } from '../ports'
+import { referencingWhere, repointedIds, staleGuestsWhere } from './queries'
 import { countersTableExists, SqlCounters } from './sql-counters'
 
 /** A password field's value (PocketBase's PasswordFieldValue): both parts writable. */
@@ -127,13 +128,15 @@ class PocketBaseBackend implements Backend {
     limit: number,
     skip: number,
   ): AuthRecord[] {
-    const byLastSeen = `(${fields.lastSeen} != '' && ${fields.lastSeen} < {:cutoff})`
-    // Guests from before `lastSeen` existed fall back to `created`, where the collection has it
-    // (auth collections made through the API since 0.23 may not).
-    const hasCreated = !!collection.fields.getByName('created')
-    const stale = hasCreated ? `(${byLastSeen} || (${fields.lastSeen} = '' && created < {:cutoff}))` : byLastSeen
-    const filter = `${fields.anonymous} = true && ${stale}`
-    const records = this.app.findRecordsByFilter(collection.id, filter, fields.lastSeen, limit, skip, { cutoff })
+    const where = staleGuestsWhere(fields, !!collection.fields.getByName('created'))
+    const records = arrayOf(new Record())
+    this.app
+      .recordQuery(collection.id)
+      .andWhere($dbx.exp(where, { cutoff }))
+      .orderBy(`${fields.lastSeen} ASC`)
+      .limit(limit)
+      .offset(skip)
+      .all(records)
     return records.filter((record): record is core.Record => !!record)
   }
 
@@ -148,6 +151,50 @@ class PocketBaseBackend implements Backend {
 
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number {
     return reassignRelations(this.app, collection.id, fromId, toId)
+  }
+
+  externalAuthsOf(record: AuthRecord): ExternalAuthInfo[] {
+    const rows = this.app.findRecordsByFilter(
+      EXTERNAL_AUTHS,
+      'collectionRef = {:collection} && recordRef = {:record}',
+      'created',
+      0,
+      0,
+      { collection: record.collection().id, record: record.id },
+    )
+    const list: ExternalAuthInfo[] = []
+    for (const row of rows) {
+      if (!row) continue
+      list.push({
+        provider: row.getString('provider'),
+        providerId: row.getString('providerId'),
+        created: row.getString('created'),
+      })
+    }
+    return list
+  }
+
+  linkExternalAuth(record: AuthRecord, provider: string, providerId: string): void {
+    const row = new Record(this.app.findCachedCollectionByNameOrId(EXTERNAL_AUTHS))
+    row.set('collectionRef', record.collection().id)
+    row.set('recordRef', record.id)
+    row.set('provider', provider)
+    row.set('providerId', providerId)
+    this.app.save(row)
+  }
+
+  clearGuestQuietly(record: AuthRecord, anonymousField: string, passwordHash: string): void {
+    this.app
+      .nonconcurrentDB()
+      .newQuery(
+        `UPDATE {{${record.collection().name}}} SET [[${anonymousField}]] = 0, [[password]] = {:hash} WHERE [[id]] = {:id}`,
+      )
+      .bind({ hash: passwordHash, id: record.id })
+      .execute()
+  }
+
+  isReferenced(collection: CollectionInfo, id: string): boolean {
+    return isReferenced(this.app, collection.id, id)
   }
 
   countersReady(): boolean {
@@ -275,6 +322,21 @@ function inTransaction<T>(app: core.App, fn: (tx: Backend) => T): T {
   return result as T
 }
 
+/** PocketBase's system collection of OAuth2 identities. */
+const EXTERNAL_AUTHS = '_externalAuths'
+
+/** Whether any relation field (base and auth collections) holds `id` of `collectionId`. */
+function isReferenced(app: core.App, collectionId: string, id: string): boolean {
+  for (const collection of app.findAllCollections('base', 'auth')) {
+    if (!collection) continue
+    for (const field of collection.fields as unknown as RelationField[]) {
+      if (field?.type() !== 'relation' || field.collectionId !== collectionId) continue
+      if (findReferencing(app, collection.name, field, id).some((r) => !!r)) return true
+    }
+  }
+  return false
+}
+
 /** Repoints every relation to `fromId` (in `collectionId`) at `toId`. Returns how many records changed. */
 function reassignRelations(app: core.App, collectionId: string, fromId: string, toId: string): number {
   let changed = 0
@@ -285,11 +347,7 @@ function reassignRelations(app: core.App, collectionId: string, fromId: string, 
       for (const record of findReferencing(app, collection.name, field, fromId)) {
         if (!record) continue
         if (field.maxSelect > 1) {
-          const ids = record.getStringSlice(field.name).map((id) => (id === fromId ? toId : id))
-          record.set(
-            field.name,
-            ids.filter((id, i) => ids.indexOf(id) === i),
-          )
+          record.set(field.name, repointedIds(record.getStringSlice(field.name), fromId, toId))
         } else {
           record.set(field.name, toId)
         }
@@ -307,16 +365,5 @@ function findReferencing(
   field: RelationField,
   id: string,
 ): (core.Record | undefined)[] {
-  if (field.maxSelect > 1) {
-    // Multiple relations are stored as a JSON array of ids.
-    const name = field.name
-    return app.findAllRecords(
-      collectionName,
-      $dbx.exp(
-        `EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid([[${name}]]) THEN [[${name}]] ELSE '[]' END) WHERE json_each.value = {:id})`,
-        { id },
-      ),
-    )
-  }
-  return app.findAllRecords(collectionName, $dbx.hashExp({ [field.name]: id }))
+  return app.findAllRecords(collectionName, $dbx.exp(referencingWhere(field), { id }))
 }

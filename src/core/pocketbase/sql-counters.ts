@@ -1,5 +1,5 @@
 /**
- * The counters of counters.ts in SQLite: one row per (bucket, slot), in the table the migration
+ * The counters of counters.ts in SQLite: one row per (bucket, slot), in the table the second migration
  * creates. Every statement is a single indexed lookup or upsert, so its cost does not depend on
  * how many events a window holds.
  *

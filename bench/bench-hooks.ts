@@ -1,18 +1,20 @@
 /**
- * For this repository's benchmark only (bench/hooks/*.pb.js), NOT part of the plugin's API: it may
- * change in any release. It exposes pieces of the core to goja route handlers, so that the
- * benchmark's diagnostic routes and fixtures run the plugin's own code instead of a copy of it.
+ * For this repository's benchmark only (bench/hooks/*.pb.js): pieces of the plugin's core for goja
+ * route handlers, so that the benchmark's diagnostic routes and fixtures run the plugin's own code
+ * instead of a copy of it. scripts/build.mjs bundles it into pb_hooks/lib/bench-hooks.js, apart
+ * from the plugin's bundle: the npm package never carries it (test/unit/package-files.test.ts).
+ * The copies of the core in the two bundles share their state: private keys live in $app.store().
  */
-import { clientNetwork } from '../core/client-network'
-import { createGuestRecord } from '../core/guests'
-import type { ResolvedOptions } from '../core/options'
-import { pocketBaseBackend } from '../core/pocketbase/backend'
-import { pocketBaseCrypto, pocketBaseKeys } from '../core/pocketbase/runtime'
-import { SqlCounters } from '../core/pocketbase/sql-counters'
-import type { AuthRecord } from '../core/ports'
-import { sessionCookie } from '../core/session-cookie'
-import { countGuestSignIn } from '../core/sign-in-limit'
-import { optionsFromPagesConfig } from './plugin-options'
+import { clientNetwork } from '../src/core/client-network'
+import { createGuestRecord } from '../src/core/guests'
+import type { ResolvedOptions } from '../src/core/options'
+import { pocketBaseBackend } from '../src/core/pocketbase/backend'
+import { pocketBaseCrypto, pocketBaseKeys } from '../src/core/pocketbase/runtime'
+import { SqlCounters } from '../src/core/pocketbase/sql-counters'
+import type { AuthRecord } from '../src/core/ports'
+import { sessionCookie } from '../src/core/session-cookie'
+import { countGuestSignIn } from '../src/core/sign-in-limit'
+import { optionsFromPagesConfig } from '../src/plugin/plugin-options'
 
 export interface BenchmarkHooks {
   /** The plugin's options as +config.js gives them (null when it does not list the plugin). */
@@ -32,6 +34,7 @@ export interface BenchmarkHooks {
   countGuestSignIn(app: core.App, options: ResolvedOptions, clientIp: string, atMs: number): void
 }
 
+/** `factory`: the plugin's default export, by which +config.js may name the plugin. */
 export function benchmarkHooks(factory: unknown): BenchmarkHooks {
   return {
     options: () => optionsFromPagesConfig(factory),
