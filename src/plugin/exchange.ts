@@ -1,7 +1,7 @@
 /** Maps PocketPages' request (and its PocketBase event) onto the core's HttpExchange. */
 import type { HttpExchange } from '../core/auth-session'
 import type { PagesRequest } from '../pocketpages/types'
-import { parseBodyFirst } from './request-body'
+import { guardBody } from './request-body'
 
 /** The exchange, plus the Set-Cookie values it wrote (for the cookie guard). */
 export type PagesExchange = HttpExchange & { readonly issuedCookies: readonly string[] }
@@ -9,6 +9,10 @@ export type PagesExchange = HttpExchange & { readonly issuedCookies: readonly st
 export function exchangeFor(request: PagesRequest): PagesExchange {
   const event = request.event
   const issuedCookies: string[] = []
+  // The plugin parses the body only through this, so a body PocketBase cannot read still throws
+  // at the page's own first body() call (request-body.ts). exchangeFor runs in onRequest, before
+  // PocketPages hands body() to the page.
+  const bodyParsed = guardBody(request)
   return {
     issuedCookies,
     method: () => request.method,
@@ -28,6 +32,7 @@ export function exchangeFor(request: PagesRequest): PagesExchange {
     setHeader: (name, value) => event.response.header().set(name, value),
     addHeader: (name, value) => event.response.header().add(name, value),
     formField: (name) => {
+      if (!bodyParsed()) return '' // unreadable: the error waits for the page's first body()
       try {
         const body = request.body()
         const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined
@@ -38,10 +43,10 @@ export function exchangeFor(request: PagesRequest): PagesExchange {
     },
     enrich: (record) => {
       // Enrichment parses the body (e.requestInfo()) and would swallow a parse error, after which
-      // the page's body() would read {}. Parsing first through the page's own body() keeps that
-      // error for the page's first read (request-body.ts); enrichment then runs on what
-      // PocketBase has, as it would for the page's later reads.
-      parseBodyFirst(request)
+      // the page's body() would read {}. Parsing first through the guard keeps that error for the
+      // page's first read (request-body.ts); enrichment then runs on what PocketBase has, as it
+      // would for the page's later reads.
+      bodyParsed()
       try {
         $apis.enrichRecord(event, record as unknown as core.Record)
       } catch {

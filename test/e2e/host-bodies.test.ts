@@ -45,6 +45,11 @@ describe('request bodies as PocketPages 0.22.3 hands them to pages', () => {
       hooksOverlay: {
         // An app's enrich hook: marks every users record PocketBase enriches.
         'test-enrich.pb.js': `onRecordEnrich((e) => { e.record.withCustomData(true); e.record.set('enrichedBy', 'hook'); e.next() }, 'users')`,
+        // A page that calls a plugin operation reading a form field (ensureGuest reads guestNonce) before body().
+        'pages/ensure-then-body.ejs': `<script server>
+          let ensured = 'ok'; try { ensureGuest() } catch (e) { ensured = 'threw: ' + e.message }
+          let read; try { read = 'form with ' + Object.keys(body()).length + ' fields' } catch (e) { read = 'threw: ' + e.message }
+        </script><p id="first"><%= read %></p><p id="ensured"><%= ensured %></p>`,
         'pages/auth-json.ejs': `<script server>let read = 'none'; try { body(); read = 'read' } catch (e) { read = 'threw' }</script><p id="auth"><%= request.auth ? JSON.stringify(request.auth) : 'signed out' %></p><p id="read"><%= read %></p>`,
         // Test-only pages: one reads the body without a try/catch; the other catches each of two
         // reads and prints what it got.
@@ -104,6 +109,14 @@ describe('request bodies as PocketPages 0.22.3 hands them to pages', () => {
       assert.equal(text(signedIn.body, 'second'), text(signedOut.body, 'second'), 'and the same second read')
     })
   }
+
+  it('a plugin operation that reads a form field first (ensureGuest) leaves the body error to the page', async () => {
+    const plain = await post(pb, '/form-caught', URLENCODED, twentyMegabytes())
+    const ensured = await post(pb, '/ensure-then-body', URLENCODED, twentyMegabytes())
+    assert.equal(text(ensured.body, 'ensured'), 'ok', `ensureGuest ran: ${ensured.body.slice(0, 300)}`)
+    assert.match(text(plain.body, 'first') ?? '', /^threw: /, 'the plain page meets the error')
+    assert.equal(text(ensured.body, 'first'), text(plain.body, 'first'), 'the same error after ensureGuest()')
+  })
 
   it("the session read still runs PocketBase's enrichment (onRecordEnrich) on a GET, a POST and a refused POST", async () => {
     const enriched = (html: string) => (text(html, 'auth') ?? '').includes('enrichedBy&#34;:&#34;hook')
