@@ -8,17 +8,26 @@
  * account is never touched, nor is a flagged record with an OAuth2 identity linked (someone signed
  * up: the link hook converts such guests; this guards against one it missed). The app's `beforeGuestDelete` may keep a guest (it returns false, or
  * throws: when unsure, keep); a kept guest is asked about again at the next run. Deletion goes
- * through PocketBase, so cascade rules and delete hooks apply to the guest's data. Each deletion is
- * its own short transaction, so page requests never wait behind one long write. Expired counters
+ * through PocketBase's rules, so cascade rules and delete hooks apply to the guest's data, in short
+ * transactions (guest-deletion.ts): what points at a guest goes in batches before the guest, so
+ * page requests never wait behind one long write, however many records a guest has. A guest with a
+ * merge under way is never deleted: first, every merge whose runner went silent (a crash) is
+ * finished, or undone, from where it stands (merge-batches.ts); a merge still running is left to
+ * its runner. Expired counters
  * (rate limits, old stats days) are pruned too, and the run's deletions are counted in the stats.
  * A dry run selects and asks the hook exactly as a run would, and deletes, counts and prunes nothing.
  */
 import { PLUGIN_NAME } from './constants'
 import { DAY_MS, formatPocketBaseDate } from './dates'
+import { deleteGuestInBatches } from './guest-deletion'
 import { isGuestRecord } from './guest-identity'
+import { driveMerge, takeOverMerge } from './merge-batches'
 import type { GuestDeleteCheck, ResolvedOptions } from './options'
 import type { AuthRecord, Backend } from './ports'
 import { recordEvent } from './stats'
+
+/** Stalled merges finished per run (each one a few short transactions per batch of records). */
+const MERGES_PER_RUN = 100
 
 export interface CleanupReport {
   /** True when the run only reported: nothing was deleted, counted or pruned. */
@@ -33,6 +42,8 @@ export interface CleanupReport {
   skipped: number
   /** Deleted (in a dry run: would be deleted) per collection. */
   byCollection: Record<string, number>
+  /** Merges left midway (a crash) that this run finished or undid (none in a dry run). */
+  finishedMerges: number
   prunedCounters: number
 }
 
@@ -56,8 +67,10 @@ export function deleteAbandonedGuests(
     failed: 0,
     skipped: 0,
     byCollection: {},
+    finishedMerges: dryRun ? 0 : finishStalledMerges(backend),
     prunedCounters: 0,
   }
+  const journal = backend.merges.ready()
   const cutoff = formatPocketBaseDate(nowMs - options.cleanup.retentionDays * DAY_MS)
   const fields = { anonymous: options.anonymousField, lastSeen: options.lastSeenField }
   // What this run has taken of maxPerRun: a dry run previews one run, so its limits apply too.
@@ -88,6 +101,12 @@ export function deleteAbandonedGuests(
           report.skipped++
           continue
         }
+        // A merge under way (its runner is alive: stalled ones were finished above) owns the guest.
+        if (journal && backend.merges.find(collection.id, record.id)) {
+          passedOver++
+          report.skipped++
+          continue
+        }
         if (backend.externalAuthsOf(record).length > 0) {
           // Someone signed up with an OAuth2 identity: an account, whatever its flag says (the link
           // hook converts such guests; this guards against one it missed). Never deleted here.
@@ -114,7 +133,20 @@ export function deleteAbandonedGuests(
           continue
         }
         try {
-          backend.delete(record)
+          const deleted = deleteGuestInBatches(
+            backend,
+            record,
+            (tx, fresh) =>
+              // Still a guest, not seen since it was found, and no merge of it begun since.
+              isGuestRecord(tx, fresh, options.anonymousField) &&
+              fresh.getString(options.lastSeenField) === record.getString(options.lastSeenField) &&
+              !(journal && tx.merges.find(collection.id, record.id)),
+          )
+          if (!deleted) {
+            passedOver++
+            report.skipped++
+            continue
+          }
           report.deleted++
           report.byCollection[collectionName]!++
         } catch (error) {
@@ -175,4 +207,34 @@ function keptByApp(
     )
     return true
   }
+}
+
+/** Finishes (or undoes) every merge whose runner went silent; returns how many. */
+function finishStalledMerges(backend: Backend): number {
+  if (!backend.merges.ready()) return 0
+  let finished = 0
+  for (const stalled of backend.merges.list(MERGES_PER_RUN)) {
+    try {
+      const merge = takeOverMerge(backend, stalled)
+      if (!merge) continue
+      const outcome = driveMerge(backend, merge)
+      finished++
+      backend.log.info(
+        `${PLUGIN_NAME}: cleanup ${outcome.merged ? 'finished' : 'undid'} a merge left midway`,
+        'guestId',
+        merge.guest,
+        'targetId',
+        merge.target,
+      )
+    } catch (error) {
+      backend.log.warn(
+        `${PLUGIN_NAME}: cleanup could not finish a merge left midway`,
+        'guestId',
+        stalled.guest,
+        'error',
+        String(error),
+      )
+    }
+  }
+  return finished
 }

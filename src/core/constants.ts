@@ -26,3 +26,7 @@ export const STATS_ROUTE_PATH = '/api/pocketpages-anonymous/stats'
 
 /** Prefix of the plugin's keys in `$app.store()`. */
 export const STORE_PREFIX = 'pocketpages-plugin-anonymous/'
+
+/** The SQLite tables of the merge journal (merge-batches.ts), created by the plugin's third migration. */
+export const MERGES_TABLE = 'pocketpages_anonymous_merges'
+export const MERGE_MOVES_TABLE = 'pocketpages_anonymous_merge_moves'

@@ -65,6 +65,75 @@ export interface AuthRecord {
   newAuthToken(): string
 }
 
+/** A relation field that points at a collection, with the settings PocketBase's delete reads. */
+export interface RelationRef {
+  /** The collection holding the field (base or auth). */
+  collection: CollectionInfo
+  field: string
+  /** The id of the collection it points at. */
+  pointsAt: string
+  /** maxSelect > 1: a JSON array of ids; else one id. */
+  multiple: boolean
+  required: boolean
+  cascadeDelete: boolean
+}
+
+/**
+ * Where a merge stands (merge-batches.ts): `moving` (the default convention repoints the guest's
+ * records batch by batch), `detaching` (the app's onMerge hook ran; what still points at the guest
+ * goes batch by batch, as PocketBase's delete would treat it), `undoing` (a move failed: the moves
+ * go back), `done` (the guest is deleted; only the undo log is left to purge).
+ */
+export type MergeState = 'moving' | 'detaching' | 'undoing' | 'done'
+
+/** A merge under way: one row per guest, in a server-only table (never a collection). */
+export interface PendingMerge {
+  guestCollection: string
+  guest: string
+  targetCollection: string
+  target: string
+  /** The guest's token key before the merge ended its session: an undone merge gives it back. */
+  tokenKey: string
+  state: MergeState
+  /** Which runner owns the merge: bumped when a stalled merge is taken over; a runner that sees another stops. */
+  attempt: number
+  /** When (ms) its runner last committed a batch. */
+  heartbeat: number
+  started: number
+}
+
+/** One record repointed by a merge: enough to put it back. */
+export interface MergeMove {
+  collection: string
+  record: string
+  field: string
+  /** maxSelect > 1 (the field holds a list). */
+  multiple: boolean
+  /** The field's ids before the move. */
+  previous: string[]
+}
+
+/** The merge journal (SQL tables made by the plugin's migration). Writes go with the transaction they run in. */
+export interface MergeJournal {
+  /** True when the tables exist (the migration ran). */
+  ready(): boolean
+  find(guestCollection: string, guest: string): PendingMerge | null
+  /** Pending merges, oldest heartbeat first. */
+  list(limit: number): PendingMerge[]
+  insert(merge: PendingMerge): void
+  /** Writes `state`, `attempt` and `heartbeat`. */
+  update(merge: PendingMerge): void
+  /** Deletes the merge's row (its moves must be purged first). */
+  remove(merge: PendingMerge): void
+  addMove(merge: PendingMerge, move: MergeMove): void
+  /** Up to `limit` of the merge's moves. */
+  moves(merge: PendingMerge, limit: number): MergeMove[]
+  /** Deletes up to `limit` of the merge's moves; returns how many. */
+  purgeMoves(merge: PendingMerge, limit: number): number
+  /** Deletes one move (once it was put back). */
+  removeMove(merge: PendingMerge, move: MergeMove): void
+}
+
 /** One `_externalAuths` row: which provider's identity, and when it was linked. */
 export interface ExternalAuthInfo {
   provider: string
@@ -194,6 +263,22 @@ export interface Backend {
   countGuests(collection: CollectionInfo, anonymousField: string, markerDigest: string): number
   /** Repoints every relation field, in every base and auth collection, from `fromId` to `toId`. */
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number
+  /** Every relation field of a base or auth collection that points at `collection`. */
+  relationsTo(collection: CollectionInfo): RelationRef[]
+  /** Up to `limit` records whose `ref` field holds `id` (never the record `id` itself). */
+  findReferencing(ref: RelationRef, id: string, limit: number): AuthRecord[]
+  /** A record whose `ref` field holds `id` and nothing else (never the record `id` itself), or null. */
+  findSoleReference(ref: RelationRef, id: string): AuthRecord | null
+  /** The ids a relation field of `record` holds (one or none for a single relation). */
+  relationIds(record: AuthRecord, field: string): string[]
+  /** Saves without validation (PocketBase's `saveNoValidate`, what its delete uses to unset references). */
+  saveNoValidate(record: AuthRecord): void
+  /** Writes one text column with SQL only: no `updated` change, no save hooks. */
+  writeQuietly(record: AuthRecord, field: string, value: string): void
+  /** The merge journal (merge-batches.ts). */
+  readonly merges: MergeJournal
+  /** The time, in ms: the merge journal's heartbeats. */
+  now(): number
 
   readonly counters: CounterStore
   /** True when the plugin's counters table exists (i.e. its migrations ran). */

@@ -3,7 +3,7 @@
  * PocketBase starts and written to its log, so a misconfiguration shows up before a user does.
  */
 import { requireGuestCollection, unfillableRequiredFields } from './collection'
-import { COUNTERS_TABLE } from './constants'
+import { COUNTERS_TABLE, MERGES_TABLE } from './constants'
 import type { ResolvedOptions } from './options'
 import { type Backend, type CollectionInfo, fieldSettings } from './ports'
 
@@ -40,6 +40,12 @@ export function findConfigurationProblems(backend: Backend, options: ResolvedOpt
     problems.push({
       level: 'error',
       message: `Table '${COUNTERS_TABLE}' is missing, so guest sign-in cannot count sign-ins for its rate limits. Copy the plugin's migrations into pb_migrations/ and restart PocketBase.`,
+    })
+  }
+  if (!backend.merges.ready()) {
+    problems.push({
+      level: 'warn',
+      message: `Table '${MERGES_TABLE}' is missing, so a merge runs in one transaction: a guest with many records stalls the site's other writes while it moves. Copy the plugin's migrations into pb_migrations/ and restart PocketBase.`,
     })
   }
   return problems

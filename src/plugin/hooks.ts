@@ -128,6 +128,8 @@ export function runCleanup(factory: unknown, run: { dryRun?: boolean } = {}): Cl
     report.skipped,
     'retentionDays',
     options.cleanup.retentionDays,
+    'finishedMerges',
+    report.finishedMerges,
     'prunedCounters',
     report.prunedCounters,
     ...figuresForLog(backend, options, now),

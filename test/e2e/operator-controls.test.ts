@@ -317,6 +317,7 @@ describe('cleanup: ?dryRun=1 and beforeGuestDelete from +config.js', () => {
         failed: 0,
         skipped: 0,
         byCollection: { users: 1 },
+        finishedMerges: 0,
         prunedCounters: 0,
       },
       text,

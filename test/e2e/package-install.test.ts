@@ -197,14 +197,22 @@ export function bad(api: AnonymousContextApi, error: unknown): unknown {
 // --- type checking --------------------------------------------------------------------------------
 
 /**
- * The tsconfig settings a user needs, exactly (the README's "Types" section gives them): `allowJs`
- * to check a `// @ts-check` +config.js, and `skipLibCheck`, which pocketbase-jsvm's own
- * declarations need (they have errors of their own: jsvm.d.ts names `apis.ApiError`, `os.args`, ...,
- * which do not exist). The package's declarations are checked strictly on their own when they are
- * built (scripts/build.mjs), since skipLibCheck skips them here too. `strict` and `noEmit` are the
- * usual choices, not requirements.
+ * The tsconfig settings a user needs, exactly: read from the README's "Types" section (its
+ * `jsonc` block), so the README and this test cannot drift. `allowJs` checks a `// @ts-check`
+ * +config.js; `skipLibCheck` is what pocketbase-jsvm's own declarations need (they have errors of
+ * their own: jsvm.d.ts names `apis.ApiError`, `os.args`, ..., which do not exist). The package's
+ * declarations are checked strictly on their own when they are built (scripts/build.mjs), since
+ * skipLibCheck skips them here too. `strict` and `noEmit` are the usual choices, not requirements.
  */
-const USER_SETTINGS = { allowJs: true, skipLibCheck: true, strict: true, noEmit: true }
+const USER_SETTINGS = readmeCompilerOptions(codeBlock(types, 'jsonc', 'skipLibCheck'))
+
+function readmeCompilerOptions(jsonc: string): Record<string, unknown> {
+  const parsed = ts.parseConfigFileTextToJson('README tsconfig.json', jsonc)
+  assert.equal(parsed.error, undefined, "the README's tsconfig block parses as JSON with comments")
+  const settings = (parsed.config as { compilerOptions?: Record<string, unknown> }).compilerOptions
+  assert.ok(settings?.skipLibCheck === true, "the README's tsconfig block sets compilerOptions.skipLibCheck")
+  return settings
+}
 
 /**
  * How apps resolve modules, on top of USER_SETTINGS (any works): TypeScript's default, classic

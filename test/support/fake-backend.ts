@@ -17,7 +17,11 @@ import type {
   FieldInfo,
   FieldSettings,
   Logger,
+  MergeJournal,
+  MergeMove,
   OneTimeCode,
+  PendingMerge,
+  RelationRef,
 } from '../../src/core/ports.ts'
 
 // ---------------------------------------------------------------------------------------------
@@ -169,6 +173,10 @@ export type Operation =
   | 'countGuests'
   | 'writeDateQuietly'
   | 'reassignRelations'
+  | 'saveNoValidate'
+  | 'writeQuietly'
+  | 'merges.insert'
+  | 'merges.update'
   | 'linkExternalAuth'
   | 'clearGuestQuietly'
   | 'sendVerificationEmail'
@@ -210,6 +218,10 @@ export class FakeDb {
   /** PocketBase's `_externalAuths` rows. */
   externalAuths: (ExternalAuthInfo & { collectionRef: string; recordRef: string })[] = []
   countersTable = true
+  /** The merge journal (src/core/pocketbase/sql-merges.ts): one row per guest, and the undo log. */
+  merges = new Map<string, PendingMerge>()
+  mergeMoves: { merge: string; move: MergeMove }[] = []
+  mergesTable = true
   txOpen = false
   readonly trace: string[] = []
   readonly bcryptCalls: { password: string; inTransaction: boolean }[] = []
@@ -275,11 +287,15 @@ export class FakeDb {
     const counters = new Map([...this.counters].map(([k, v]) => [k, { ...v }]))
     const externalAuths = structuredClone(this.externalAuths)
     const otps = new Map([...this.otps].map(([k, v]) => [k, { ...v }]))
+    const merges = structuredClone(this.merges)
+    const mergeMoves = structuredClone(this.mergeMoves)
     return () => {
       this.rows = rows
       this.counters = counters
       this.externalAuths = externalAuths
       this.otps = otps
+      this.merges = merges
+      this.mergeMoves = mergeMoves
     }
   }
 }
@@ -299,6 +315,7 @@ function validationError(fields: Record<string, string>): Error {
 export class FakeBackend implements Backend {
   readonly db: FakeDb
   readonly counters: CounterStore
+  readonly merges: MergeJournal
   readonly log: Logger
   readonly hookApp: { app: 'outer' | 'transaction' }
 
@@ -310,6 +327,7 @@ export class FakeBackend implements Backend {
     this.db = db ?? new FakeDb(clock)
     this.hookApp = { app: inTransaction ? 'transaction' : 'outer' }
     this.counters = this.counterStore()
+    this.merges = this.mergeJournal()
     const entry =
       (level: LogEntry['level']) =>
       (message: string, ...keyValues: unknown[]) => {
@@ -407,6 +425,21 @@ export class FakeBackend implements Backend {
     const list = this.db.hooks.get(op) ?? []
     list.push({ fn, times })
     this.db.hooks.set(op, list)
+  }
+
+  /** The merge journal's tables are missing (the plugin's third migration did not run). */
+  dropMergesTable(): void {
+    this.db.mergesTable = false
+  }
+
+  /** The merge journal's rows, for assertions. */
+  mergeRows(): PendingMerge[] {
+    return structuredClone([...this.db.merges.values()])
+  }
+
+  /** How many undo-log rows the journal holds. */
+  mergeMoveCount(): number {
+    return this.db.mergeMoves.length
   }
 
   /** The plugin's counters table is missing (its migration did not run). */
@@ -543,11 +576,18 @@ export class FakeBackend implements Backend {
     )
     // PocketBase's recordRefHooks: deleting an auth record deletes its `_otps` rows.
     for (const [id, otp] of this.db.otps) if (otp.recordId === target.id) this.db.otps.delete(id)
+    // deleteRefRecords: the id goes; a cascading field left empty deletes its record, a required
+    // one left empty refuses the whole deletion (the transaction rolls it back), others are unset.
     for (const { collection, field, row } of this.referencing(target.collection().id, target.id)) {
-      if (field.cascadeDelete) {
+      const rest = this.relationIdsOf(row[field.name]).filter((x) => x !== target.id)
+      if (field.cascadeDelete && rest.length === 0) {
         this.delete(this.db.load(collection, row))
+      } else if (field.required && rest.length === 0) {
+        throw new Error(
+          `the record cannot be deleted because it is part of a required reference in record ${row.id} (${collection.name} collection)`,
+        )
       } else {
-        row[field.name] = (field.maxSelect ?? 1) > 1 ? (row[field.name] as string[]).filter((x) => x !== target.id) : ''
+        row[field.name] = (field.maxSelect ?? 1) > 1 ? rest : ''
       }
     }
   }
@@ -668,6 +708,76 @@ export class FakeBackend implements Backend {
       changed++
     }
     return changed
+  }
+
+  /** PocketBase's collection references: relation fields of base and auth collections (views skipped). */
+  relationsTo(collection: CollectionInfo): RelationRef[] {
+    const refs: RelationRef[] = []
+    for (const owner of this.db.collections) {
+      if (owner.type === 'view') continue
+      for (const field of owner.specs) {
+        if (field.type !== 'relation' || field.collectionId !== collection.id) continue
+        refs.push({
+          collection: owner,
+          field: field.name,
+          pointsAt: collection.id,
+          multiple: (field.maxSelect ?? 1) > 1,
+          required: !!field.required,
+          cascadeDelete: !!field.cascadeDelete,
+        })
+      }
+    }
+    return refs
+  }
+
+  /** The SQL of backend.ts: rows whose field holds `id` (in insertion order), never `id` in its own collection. */
+  findReferencing(ref: RelationRef, id: string, limit: number): FakeRecord[] {
+    const owner = this.db.collection(ref.collection.id)!
+    return this.db
+      .table(owner)
+      .filter((row) => this.relationIdsOf(row[ref.field]).includes(id))
+      .filter((row) => !(owner.id === ref.pointsAt && row.id === id))
+      .slice(0, limit)
+      .map((row) => this.db.load(owner, row))
+  }
+
+  findSoleReference(ref: RelationRef, id: string): FakeRecord | null {
+    const owner = this.db.collection(ref.collection.id)!
+    const row = this.db.table(owner).find((r) => {
+      const ids = this.relationIdsOf(r[ref.field])
+      return ids.length === 1 && ids[0] === id && !(owner.id === ref.pointsAt && r.id === id)
+    })
+    return row ? this.db.load(owner, row) : null
+  }
+
+  /** PocketBase's getStringSlice: a list as is, a lone id as a list of one, empty as none. */
+  relationIds(record: AuthRecord, field: string): string[] {
+    return this.relationIdsOf((record as FakeRecord).data[field])
+  }
+
+  /** PocketBase's saveNoValidate: like save, without the field and index checks. */
+  saveNoValidate(record: AuthRecord): void {
+    this.write('saveNoValidate', [record])
+    const fake = record as FakeRecord
+    const collection = fake.collection()
+    const table = this.db.table(collection)
+    const index = table.findIndex((r) => r.id === fake.id)
+    if (collection.fields.getByName('updated')) fake.data.updated = pocketBaseDate(this.db.clock.now())
+    if (index < 0) table.push(structuredClone(fake.data))
+    else table[index] = structuredClone(fake.data)
+    this.db.trace.push(`saveNoValidate:${collection.name}`)
+  }
+
+  /** An SQL UPDATE of one column: no validation, no `updated` change, nothing when the row is gone. */
+  writeQuietly(record: AuthRecord, field: string, value: string): void {
+    this.write('writeQuietly', [record, field, value])
+    const row = this.db.table(record.collection()).find((r) => r.id === record.id)
+    if (row) row[field] = value
+    this.db.trace.push(`writeQuietly:${field}`)
+  }
+
+  now(): number {
+    return this.db.clock.now()
   }
 
   externalAuthsOf(record: AuthRecord): ExternalAuthInfo[] {
@@ -817,6 +927,71 @@ export class FakeBackend implements Backend {
       }
     }
     return found
+  }
+
+  private relationIdsOf(value: unknown): string[] {
+    if (Array.isArray(value)) return value.map(String).filter((id) => id !== '')
+    return typeof value === 'string' && value !== '' ? [value] : []
+  }
+
+  /** The merge journal's tables (src/core/pocketbase/sql-merges.ts). */
+  private mergeJournal(): MergeJournal {
+    const key = (m: { guestCollection: string; guest: string }) => `${m.guestCollection}/${m.guest}`
+    const table = () => {
+      if (!this.db.mergesTable) throw new Error('SQL logic error: no such table: pocketpages_anonymous_merges')
+      return this.db.merges
+    }
+    const sameMove = (a: MergeMove, b: MergeMove) =>
+      a.collection === b.collection && a.record === b.record && a.field === b.field
+    return {
+      ready: () => this.db.mergesTable,
+      find: (guestCollection, guest) => {
+        const row = table().get(key({ guestCollection, guest }))
+        return row ? structuredClone(row) : null
+      },
+      list: (limit) => structuredClone([...table().values()].sort((a, b) => a.heartbeat - b.heartbeat).slice(0, limit)),
+      insert: (merge) => {
+        this.write('merges.insert', [merge])
+        if (table().has(key(merge))) throw new Error('UNIQUE constraint failed: pocketpages_anonymous_merges.id')
+        table().set(key(merge), structuredClone(merge))
+        this.db.trace.push('merges.insert')
+      },
+      update: (merge) => {
+        this.write('merges.update', [merge])
+        const row = table().get(key(merge))
+        if (row) Object.assign(row, { state: merge.state, attempt: merge.attempt, heartbeat: merge.heartbeat })
+      },
+      remove: (merge) => {
+        table().delete(key(merge))
+        this.db.trace.push('merges.remove')
+      },
+      addMove: (merge, move) => {
+        const k = key(merge)
+        if (this.db.mergeMoves.some((m) => m.merge === k && sameMove(m.move, move))) return
+        this.db.mergeMoves.push({ merge: k, move: structuredClone(move) })
+      },
+      moves: (merge, limit) =>
+        structuredClone(
+          this.db.mergeMoves
+            .filter((m) => m.merge === key(merge))
+            .slice(0, limit)
+            .map((m) => m.move),
+        ),
+      purgeMoves: (merge, limit) => {
+        const k = key(merge)
+        let purged = 0
+        this.db.mergeMoves = this.db.mergeMoves.filter((m) => {
+          if (m.merge !== k || purged >= limit) return true
+          purged++
+          return false
+        })
+        return purged
+      },
+      removeMove: (merge, move) => {
+        const k = key(merge)
+        this.db.mergeMoves = this.db.mergeMoves.filter((m) => !(m.merge === k && sameMove(m.move, move)))
+      },
+    }
   }
 
   /** PocketBase's counters table (src/core/pocketbase/sql-counters.ts), one row per (bucket, slot). */

@@ -55,6 +55,7 @@ describe('cleanup: who is deleted', () => {
       failed: 0,
       skipped: 1,
       byCollection: { users: 3 },
+      finishedMerges: 0,
       prunedCounters: 1,
     })
     assert.deepEqual(
@@ -184,6 +185,7 @@ describe('cleanup: batches and limits', () => {
       failed: 0,
       skipped: 2,
       byCollection: { users: 1 },
+      finishedMerges: 0,
       prunedCounters: 0,
     })
     assert.equal(w.backend.row('users', guest.id), null)
@@ -253,6 +255,7 @@ describe('cleanup: a dry run', () => {
         failed: 0,
         skipped: 1,
         byCollection: { users: 3 },
+        finishedMerges: 0,
         prunedCounters: 0,
       },
       'the dry run reports the three stale guests and the flagged account it would pass over',

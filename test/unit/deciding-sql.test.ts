@@ -7,7 +7,12 @@
 // The e2e tests prove the same strings through real PocketBase; these prove their logic in seconds.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { referencingWhere, repointedIds, staleGuestsWhere } from '../../src/core/pocketbase/queries.ts'
+import {
+  referencingWhere,
+  repointedIds,
+  soleReferenceWhere,
+  staleGuestsWhere,
+} from '../../src/core/pocketbase/queries.ts'
 import { SqlCounters } from '../../src/core/pocketbase/sql-counters.ts'
 import type { CounterStore } from '../../src/core/ports.ts'
 import { authFields, FakeBackend } from '../support/fake-backend.ts'
@@ -305,6 +310,57 @@ for (const [store, repoint] of Object.entries({ SQLite: repointOnSqlite, 'the fa
       it(c.name, () => {
         const { after, changed } = c
         assert.deepEqual(repoint(c.maxSelect, c.value), { after, changed }, `${store}: ${c.name}`)
+      })
+    }
+  })
+}
+
+// --- a guest's deletion: which records a required relation would leave empty --------------------
+
+const SOLE_CASES: { name: string; maxSelect: number; value: string | string[]; sole: boolean }[] = [
+  { name: 'a single relation holding the guest', maxSelect: 1, value: GUEST, sole: true },
+  { name: 'a single relation holding someone else', maxSelect: 1, value: USER, sole: false },
+  { name: 'a multiple relation holding only the guest', maxSelect: 5, value: [GUEST], sole: true },
+  { name: 'a multiple relation holding the guest and others', maxSelect: 5, value: [GUEST, USER], sole: false },
+  {
+    name: 'a multiple relation holding an id that contains the guest’s',
+    maxSelect: 5,
+    value: [`${GUEST}x`],
+    sole: false,
+  },
+  { name: 'an empty multiple relation', maxSelect: 5, value: [], sole: false },
+]
+
+function soleOnSqlite(maxSelect: number, value: string | string[]): boolean {
+  const db = openSqlite()
+  db.run(
+    `CREATE TABLE notes (id TEXT PRIMARY KEY NOT NULL, owner ${maxSelect > 1 ? "JSON DEFAULT '[]'" : "TEXT DEFAULT ''"} NOT NULL)`,
+  )
+  db.run('INSERT INTO notes (id, owner) VALUES (?, ?)', ['note', Array.isArray(value) ? JSON.stringify(value) : value])
+  const where = soleReferenceWhere({ name: 'owner', maxSelect })
+  return select(db, `SELECT id FROM notes WHERE ${where}`, { id: GUEST }).length > 0
+}
+
+function soleOnFake(maxSelect: number, value: string | string[]): boolean {
+  const backend = new FakeBackend(new FakeClock())
+  const users = backend.addCollection('users')
+  backend.addCollection('notes', {
+    type: 'base',
+    fields: [
+      { name: 'id', type: 'text', system: true },
+      { name: 'owner', type: 'relation', collectionId: users.id, maxSelect },
+    ],
+  })
+  backend.insert('notes', { id: 'note', owner: value })
+  const [ref] = backend.relationsTo(users)
+  return backend.findSoleReference(ref!, GUEST) !== null
+}
+
+for (const [store, sole] of Object.entries({ SQLite: soleOnSqlite, 'the fake': soleOnFake })) {
+  describe(`a guest's deletion: the records left empty, on ${store}`, () => {
+    for (const c of SOLE_CASES) {
+      it(c.name, () => {
+        assert.equal(sole(c.maxSelect, c.value), c.sole, `${store}: ${c.name}`)
       })
     }
   })

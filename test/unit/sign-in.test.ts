@@ -107,7 +107,7 @@ describe('signIn: scenarios', () => {
 })
 
 describe('signIn: merging the guest', () => {
-  it("moves the guest's records to the account in one transaction, then deletes the guest", () => {
+  it("ends the guest's session, moves its records to the account, then deletes the guest, in short transactions", () => {
     const w = new World()
     w.addNotes()
     const guest = w.signInGuest()
@@ -120,8 +120,13 @@ describe('signIn: merging the guest', () => {
     assert.equal(w.backend.row('users', guest.record.id), null)
     assert.deepEqual(
       w.backend.trace.slice(before),
-      ['tx:begin', 'save:notes', 'delete:users', 'counters.add', 'tx:commit'],
-      'the move, the delete and the stats count (counters.add) share the transaction',
+      [
+        ...['tx:begin', 'merges.insert', 'writeQuietly:tokenKey', 'tx:commit'],
+        ...['tx:begin', 'save:notes', 'tx:commit'],
+        ...['tx:begin', 'delete:users', 'counters.add', 'tx:commit'],
+        ...['tx:begin', 'merges.remove', 'tx:commit'],
+      ],
+      'journal and session end, one batch of moves, the deletion with the stats count (counters.add), the purge',
     )
   })
   it('runs the onMerge hook instead when one is configured', () => {

@@ -5,20 +5,25 @@
  * Policy: when a guest signs in to an account that already exists, its data must not be lost.
  * Preconditions (page function): the request comes from this site, the session is a guest, and the
  * target is an auth record of a configured collection other than the guest (mergeTargetProblem,
- * the one home of those rules). In one transaction: the guest is re-read and must still be the same
- * guest session (a concurrent upgrade, merge or sign-out wins otherwise), the account must be a full
- * account, then the app's `onMerge` hook runs with both records (or, without a hook, every relation
- * field anywhere that points at the guest is repointed to the account: the documented default
- * convention), then the guest is deleted (PocketBase's cascade rules apply to whatever still points
- * at it), and the merge is counted in the operator's stats (stats.ts). If anything fails, the
- * transaction rolls back and nothing changes, the count included.
+ * the one home of those rules). The merge runs in short transactions (merge-batches.ts), so a
+ * guest with many records never stalls the site's other writes; for the user it stays all or
+ * nothing: every record moved and the guest gone, or nothing changed and MERGE_FAILED. Where the
+ * plugin's migration has not made the merge journal yet, the merge is what it was before, one
+ * transaction: the guest is re-read and must still be the same guest session (a concurrent upgrade,
+ * merge or sign-out wins otherwise), the account must be a full account, then the app's `onMerge`
+ * hook runs with both records (or, without a hook, every relation field anywhere that points at the
+ * guest is repointed to the account: the documented default convention), then the guest is deleted
+ * (PocketBase's cascade rules apply to whatever still points at it), and the merge is counted in the
+ * operator's stats (stats.ts). If anything fails, the transaction rolls back and nothing changes,
+ * the count included.
  */
 import type { AuthData } from '../auth-session'
 import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError, sessionEnded } from '../errors'
 import { goErrorMessage } from '../go-errors'
 import { isGuestRecord } from '../guest-identity'
+import { beginMerge, driveMerge, MergeSuperseded } from '../merge-batches'
 import type { MergeHook, ResolvedOptions } from '../options'
-import type { AuthRecord, Backend } from '../ports'
+import type { AuthRecord, Backend, PendingMerge } from '../ports'
 import { recordEvent } from '../stats'
 import type { OperationContext } from './context'
 
@@ -72,6 +77,10 @@ export function mergeGuestInto(
 ): void {
   const guestCollection = guest.collection()
   const userCollection = user.collection()
+  if (backend.merges.ready()) {
+    mergeInBatches(backend, guest, user, anonymousField, onMerge)
+    return
+  }
   try {
     backend.transaction((tx) => {
       const freshGuest = tx.findRecordById(guestCollection, guest.id)
@@ -96,8 +105,51 @@ export function mergeGuestInto(
       recordEvent(tx, 'merged', nowMs)
     })
   } catch (error) {
+    throw mergeFailed(error, onMerge)
+  }
+}
+
+function mergeFailed(error: unknown, onMerge: MergeHook | null): AnonymousAuthError {
+  if (isAnonymousAuthError(error)) return error
+  const source = onMerge ? 'The onMerge hook failed' : "Moving the guest's records failed"
+  return new AnonymousAuthError(ErrorCodes.MERGE_FAILED, `${source}: ${goErrorMessage(error)}. Nothing was changed.`)
+}
+
+function mergeInBatches(
+  backend: Backend,
+  guest: AuthRecord,
+  user: AuthRecord,
+  anonymousField: string,
+  onMerge: MergeHook | null,
+): void {
+  let merge: PendingMerge
+  try {
+    merge = beginMerge(backend, guest, user, anonymousField, onMerge)
+  } catch (error) {
+    throw mergeFailed(error, onMerge)
+  }
+  try {
+    const outcome = driveMerge(backend, merge)
+    if (!outcome.merged) throw mergeFailed(outcome.cause, onMerge)
+  } catch (error) {
     if (isAnonymousAuthError(error)) throw error
-    const source = onMerge ? 'The onMerge hook failed' : "Moving the guest's records failed"
-    throw new AnonymousAuthError(ErrorCodes.MERGE_FAILED, `${source}: ${goErrorMessage(error)}. Nothing was changed.`)
+    // Past the point of no return (the hook ran, or the guest is deleted) the merge happened: what
+    // is left (detaching, purging the undo log) is finished by the next cleanup run.
+    const merged = merge.state === 'detaching' || merge.state === 'done'
+    backend.log.warn(
+      'pocketpages-plugin-anonymous: a merge stopped midway; the cleanup finishes it',
+      'guestId',
+      merge.guest,
+      'state',
+      merge.state,
+      'error',
+      String(error),
+    )
+    if (merged) return
+    const why = error instanceof MergeSuperseded ? 'it took too long' : goErrorMessage(error)
+    throw new AnonymousAuthError(
+      ErrorCodes.MERGE_FAILED,
+      `The merge could not finish (${why}); the next cleanup run finishes it or puts back what it moved.`,
+    )
   }
 }

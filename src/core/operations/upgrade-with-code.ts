@@ -20,7 +20,8 @@
  *   collection requires MFA or its auth rule refuses the account (PocketBase's own checks before
  *   any sign-in): one emailed code must not skip them. An unverified account is verified and its
  *   password replaced first, as PocketBase's OTP sign-in does: whoever registered the address
- *   without owning it (pre-hijacking) loses the account instead of getting the guest's data.
+ *   without owning it (pre-hijacking) loses the account instead of getting the guest's data. The
+ *   merge then runs as every merge does (in short batches, all or nothing), after the code is used.
  * - bcrypt (the compare, the random password) runs outside any transaction.
  */
 
@@ -141,18 +142,21 @@ function intoAccount(
     )
   }
   const onMerge = ctx.hooks.onMerge()
-  backend.transaction((tx) => {
+  // The code is used up and the account proven in one short transaction; the merge then runs in
+  // its own short transactions (merge.ts), so a guest with many records never holds the write lock.
+  const account = backend.transaction((tx) => {
     if (!tx.deleteOneTimeCode(stored.id)) throw sessionEnded()
-    const account = tx.findRecordById(collection, holder.id)
-    if (!account || account.email().toLowerCase() !== stored.sentTo.toLowerCase()) throw sessionEnded()
-    if (!account.verified()) {
-      account.setVerified(true)
-      tx.setPasswordHash(account, passwordHash)
-      account.refreshTokenKey()
-      save(tx, account)
+    const fresh = tx.findRecordById(collection, holder.id)
+    if (!fresh || fresh.email().toLowerCase() !== stored.sentTo.toLowerCase()) throw sessionEnded()
+    if (!fresh.verified()) {
+      fresh.setVerified(true)
+      tx.setPasswordHash(fresh, passwordHash)
+      fresh.refreshTokenKey()
+      save(tx, fresh)
     }
-    if (options.mergeOnSignIn) mergeGuestInto(tx, guest, account, options.anonymousField, onMerge, ctx.now())
+    return fresh
   })
+  if (options.mergeOnSignIn) mergeGuestInto(backend, guest, account, options.anonymousField, onMerge, ctx.now())
   const user = backend.findRecordById(collection, holder.id)
   if (!user) throw sessionEnded()
   return user

@@ -4,9 +4,19 @@
  * What happens here is proven by the end-to-end tests against real PocketBase binaries.
  */
 import { parsePocketBaseDate } from '../dates'
-import type { AuthRecord, Backend, CollectionInfo, ExternalAuthInfo, FieldInfo, Logger, OneTimeCode } from '../ports'
-import { referencingWhere, repointedIds, staleGuestsWhere } from './queries'
+import type {
+  AuthRecord,
+  Backend,
+  CollectionInfo,
+  ExternalAuthInfo,
+  FieldInfo,
+  Logger,
+  OneTimeCode,
+  RelationRef,
+} from '../ports'
+import { referencingWhere, repointedIds, soleReferenceWhere, staleGuestsWhere } from './queries'
 import { countersTableExists, SqlCounters } from './sql-counters'
+import { SqlMergeJournal } from './sql-merges'
 
 /** A password field's value (PocketBase's PasswordFieldValue): both parts writable. */
 interface PasswordValue {
@@ -19,6 +29,8 @@ interface RelationField {
   type(): string
   collectionId: string
   maxSelect: number
+  required: boolean
+  cascadeDelete: boolean
 }
 
 /** One per JS VM for `$app` (nothing in it belongs to a request); transactions get their own. */
@@ -33,10 +45,12 @@ export function pocketBaseBackend(app: core.App): Backend {
 /** A class, so that making one for each transaction is one small object, not two dozen closures. */
 class PocketBaseBackend implements Backend {
   readonly counters: SqlCounters
+  readonly merges: SqlMergeJournal
   readonly log: Logger
 
   constructor(private readonly app: core.App) {
     this.counters = new SqlCounters(app)
+    this.merges = new SqlMergeJournal(app)
     this.log = {
       info: (message, ...keyValues) => app.logger().info(message, ...keyValues),
       warn: (message, ...keyValues) => app.logger().warn(message, ...keyValues),
@@ -151,6 +165,66 @@ class PocketBaseBackend implements Backend {
 
   reassignRelations(collection: CollectionInfo, fromId: string, toId: string): number {
     return reassignRelations(this.app, collection.id, fromId, toId)
+  }
+
+  relationsTo(collection: CollectionInfo): RelationRef[] {
+    const refs: RelationRef[] = []
+    for (const owner of this.app.findAllCollections('base', 'auth')) {
+      if (!owner) continue
+      for (const field of owner.fields as unknown as RelationField[]) {
+        if (field?.type() !== 'relation' || field.collectionId !== collection.id) continue
+        refs.push({
+          collection: owner,
+          field: field.name,
+          pointsAt: collection.id,
+          multiple: field.maxSelect > 1,
+          required: !!field.required,
+          cascadeDelete: !!field.cascadeDelete,
+        })
+      }
+    }
+    return refs
+  }
+
+  findReferencing(ref: RelationRef, id: string, limit: number): AuthRecord[] {
+    const where = referencingWhere({ name: ref.field, maxSelect: ref.multiple ? 2 : 1 })
+    return this.queryReferencing(ref, id, $dbx.exp(where, { id }), limit)
+  }
+
+  findSoleReference(ref: RelationRef, id: string): AuthRecord | null {
+    const where = soleReferenceWhere({ name: ref.field, maxSelect: ref.multiple ? 2 : 1 })
+    return this.queryReferencing(ref, id, $dbx.exp(where, { id }), 1)[0] ?? null
+  }
+
+  relationIds(record: AuthRecord, field: string): string[] {
+    return asRecord(record)
+      .getStringSlice(field)
+      .filter((id) => !!id)
+  }
+
+  saveNoValidate(record: AuthRecord): void {
+    this.app.saveNoValidate(asRecord(record))
+  }
+
+  writeQuietly(record: AuthRecord, field: string, value: string): void {
+    this.app
+      .nonconcurrentDB()
+      .newQuery(`UPDATE {{${record.collection().name}}} SET [[${field}]] = {:value} WHERE [[id]] = {:id}`)
+      .bind({ value, id: record.id })
+      .execute()
+  }
+
+  now(): number {
+    return Date.now()
+  }
+
+  private queryReferencing(ref: RelationRef, id: string, where: dbx.Expression, limit: number): core.Record[] {
+    const records = arrayOf(new Record()) as core.Record[]
+    let query = this.app.recordQuery(ref.collection.id).andWhere(where)
+    // Never the guest itself (a relation of its own collection to itself).
+    if (ref.collection.id === ref.pointsAt) query = query.andWhere($dbx.not($dbx.hashExp({ id })))
+    query.limit(limit).all(records)
+    return records.filter((record): record is core.Record => !!record)
   }
 
   externalAuthsOf(record: AuthRecord): ExternalAuthInfo[] {

@@ -28,6 +28,16 @@ export function referencingWhere(field: { name: string; maxSelect: number }): st
   return `EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(${column}) THEN ${column} ELSE '[]' END) WHERE json_each.value = {:id})`
 }
 
+/**
+ * Records whose relation field holds `{:id}` and nothing else: the ones PocketBase's delete would
+ * leave empty (guest-deletion.ts: a required one refuses the deletion).
+ */
+export function soleReferenceWhere(field: { name: string; maxSelect: number }): string {
+  const column = `[[${field.name}]]`
+  if (field.maxSelect <= 1) return `${column} = {:id}`
+  return `json_valid(${column}) AND json_array_length(${column}) = 1 AND json_extract(${column}, '$[0]') = {:id}`
+}
+
 /** A multiple relation's ids after `fromId` is repointed to `toId`: in place, without duplicates. */
 export function repointedIds(ids: string[], fromId: string, toId: string): string[] {
   const repointed = ids.map((id) => (id === fromId ? toId : id))

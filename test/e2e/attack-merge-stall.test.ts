@@ -1,0 +1,168 @@
+// Attack suite, issue 15 class 2: a merge was one unbounded write transaction. A guest creates
+// thousands of records through the API (free), then signs in to a free account of its own: the
+// merge saved every record in one transaction, and every other write of the site waited for it
+// (20,000 records: 1.5-4 s). The cleanup's deletion of such a guest (cascade) had the same shape.
+// Now both commit in short batches: seen from another connection, the guest's records leave it a
+// batch at a time while other clients' writes go on. No timings are asserted; the longest write
+// wait is reported (bench/merge-stall.mts measures it at 20,000 records).
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
+import { pool } from '../support/abuse.ts'
+import { type GuestSession, signInAsGuest } from '../support/guest.ts'
+import {
+  createFullUser,
+  createTextCollection,
+  postPasswordLogin,
+  sessionFrom,
+  setColumns,
+  usersCollectionId,
+} from '../support/lifecycle.ts'
+import { type PocketBaseServer, startPocketBase } from '../support/pocketbase.ts'
+import { sqlite } from '../support/sqlite.ts'
+
+const execFileAsync = promisify(execFile)
+const RECORDS = 1500
+
+/** As the attacker: `count` records owned by the guest, created through the API with its own token. */
+async function spam(pb: PocketBaseServer, guest: GuestSession, count: number): Promise<void> {
+  await pool(count, 8, async (i) => {
+    const res = await fetch(`${pb.url}/api/collections/items/records`, {
+      method: 'POST',
+      headers: { Authorization: guest.token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ owner: guest.record.id, title: `spam ${i}` }),
+    })
+    const text = await res.text()
+    assert.equal(res.status, 200, `the guest could not create a record: ${res.status} ${text}`)
+  })
+}
+
+/** Counts the guest's records from another connection (committed rows only) until `stop()`. */
+function watchOwned(pb: PocketBaseServer, owner: string) {
+  const seen = new Set<number>()
+  let running = true
+  const done = (async () => {
+    while (running) {
+      try {
+        const { stdout } = await execFileAsync('sqlite3', [
+          '-cmd',
+          '.timeout 2000',
+          join(pb.dataDir, 'data.db'),
+          `SELECT count(*) FROM items WHERE owner = '${owner}'`,
+        ])
+        seen.add(Number(stdout.trim()))
+      } catch {
+        // busy: try again
+      }
+    }
+  })()
+  return {
+    seen,
+    async stop() {
+      running = false
+      await done
+    },
+  }
+}
+
+/** Another client's writes, one at a time, until `stop()`: how many, and the longest in ms. */
+function bystander(pb: PocketBaseServer, token: string) {
+  let longest = 0
+  let count = 0
+  let running = true
+  const done = (async () => {
+    while (running) {
+      const start = performance.now()
+      const res = await fetch(`${pb.url}/api/collections/pings/records`, {
+        method: 'POST',
+        headers: { Authorization: token, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ note: `ping ${count}` }),
+      })
+      await res.arrayBuffer()
+      assert.equal(res.status, 200, `a bystander's write failed: ${res.status}`)
+      longest = Math.max(longest, performance.now() - start)
+      count++
+    }
+  })()
+  return {
+    async stop() {
+      running = false
+      await done
+      return `${count} bystander writes, the longest ${longest.toFixed(0)} ms`
+    },
+  }
+}
+
+const partial = (seen: Set<number>) => [...seen].filter((n) => n > 0 && n < RECORDS)
+
+describe('attack: a guest with thousands of records stalls the site through a merge or the cleanup', () => {
+  let pb: PocketBaseServer
+  let token: string
+
+  before(async () => {
+    pb = await startPocketBase({ env: { ANONYMOUS_RATE_LIMIT_PER_IP: '1000' } })
+    const users = await usersCollectionId(pb)
+    await pb.apiJson('/api/collections', {
+      method: 'POST',
+      body: {
+        name: 'items',
+        type: 'base',
+        createRule: '@request.auth.id != "" && owner = @request.auth.id',
+        fields: [
+          { name: 'owner', type: 'relation', collectionId: users, maxSelect: 1, cascadeDelete: true },
+          { name: 'title', type: 'text' },
+        ],
+      },
+    })
+    await createTextCollection(pb, 'pings', ['note'])
+    token = await pb.superuserToken()
+  })
+  after(() => pb?.stop())
+
+  it('merging it into an account commits in batches while other writes go on', async (t) => {
+    const guest = await signInAsGuest(pb)
+    await spam(pb, guest, RECORDS)
+    const account = await createFullUser(pb)
+
+    const writes = bystander(pb, token)
+    const watch = watchOwned(pb, guest.record.id)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const session = sessionFrom(await postPasswordLogin(pb, guest.cookie, account.email, account.password), 'merge')
+    await watch.stop()
+    t.diagnostic(`merge of ${RECORDS} records: ${await writes.stop()}`)
+
+    assert.equal(session.record.id, account.id)
+    assert.ok(
+      partial(watch.seen).length > 0,
+      `another connection saw the guest's records go all at once (${[...watch.seen].join(', ')}): one long transaction`,
+    )
+    const moved = sqlite<{ n: number }>(pb.dataDir, `SELECT count(*) AS n FROM items WHERE owner = '${account.id}'`)
+    assert.equal(moved[0]!.n, RECORDS, 'every record of the guest reached the account')
+  })
+
+  it('the cleanup deletes it in batches while other writes go on', async (t) => {
+    const guest = await signInAsGuest(pb)
+    await spam(pb, guest, RECORDS)
+    setColumns(pb.dataDir, 'users', guest.record.id, { lastSeen: '1970-01-01 00:00:00.000Z' })
+
+    const writes = bystander(pb, token)
+    const watch = watchOwned(pb, guest.record.id)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const res = await pb.api('/api/pocketpages-anonymous/cleanup', { method: 'POST' })
+    const text = await res.text()
+    await watch.stop()
+    t.diagnostic(`cleanup of ${RECORDS} records: ${await writes.stop()}`)
+
+    assert.equal(res.status, 200, `cleanup failed: ${text}`)
+    assert.equal((JSON.parse(text) as { deleted: number }).deleted, 1, text)
+    assert.ok(
+      partial(watch.seen).length > 0,
+      `another connection saw the guest's records go all at once (${[...watch.seen].join(', ')}): one long transaction`,
+    )
+    assert.deepEqual(sqlite(pb.dataDir, `SELECT id FROM items WHERE owner = '${guest.record.id}'`), [], 'all deleted')
+    assert.deepEqual(sqlite(pb.dataDir, `SELECT id FROM users WHERE id = '${guest.record.id}'`), [], 'guest deleted')
+  })
+})

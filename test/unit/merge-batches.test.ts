@@ -1,0 +1,369 @@
+// A merge in short transactions (merge-batches.ts, issue 15): the guest's records move in batches,
+// the guest goes only at the end, a failed move is put back, a crash is finished (or undone) by the
+// cleanup, and the cleanup never deletes a guest whose merge is under way.
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { deleteAbandonedGuests } from '../../src/core/cleanup.ts'
+import { BATCH_BUDGET_MS } from '../../src/core/guest-deletion.ts'
+import { MERGE_LEASE_MS, MOVE_BATCH_SIZE } from '../../src/core/merge-batches.ts'
+import type { MergeContext } from '../../src/core/options.ts'
+import { resolveOptions } from '../../src/core/options.ts'
+import type { PendingMerge } from '../../src/core/ports.ts'
+import type { FakeRecord } from '../support/fake-backend.ts'
+import { outcomeOf, World, type WorldSpec } from '../support/fake-world.ts'
+
+const NOTES = MOVE_BATCH_SIZE * 2 + 50
+
+/** A guest with NOTES notes and one board membership, and an account with a note of its own. */
+function world(spec: WorldSpec = {}, notes = { cascadeDelete: false }) {
+  const w = new World(spec)
+  w.addNotes(notes)
+  w.backend.addCollection('boards', {
+    type: 'base',
+    fields: [
+      { name: 'id', type: 'text' },
+      { name: 'members', type: 'relation', collectionId: 'pbc_users', maxSelect: 10 },
+    ],
+  })
+  const guest = w.signInGuest()
+  const user = w.insertUser()
+  const noteIds = Array.from({ length: NOTES }, () => w.backend.insert('notes', { owner: guest.record.id }).id)
+  const board = w.backend.insert('boards', { members: ['someone', guest.record.id] })
+  const own = w.backend.insert('notes', { owner: user.id })
+  return { w, guest, user, noteIds, board, own }
+}
+
+const owners = (w: World, ids: string[]) => new Set(ids.map((id) => w.backend.row('notes', id)?.owner))
+const transactions = (w: World, from = 0) => w.backend.trace.slice(from).filter((t) => t === 'tx:begin').length
+
+/** From the `after`-th transaction on, every transaction fails as if the process had died there. */
+function crashAfter(w: World, after: number): void {
+  let seen = 0
+  w.backend.before(
+    'transaction',
+    () => {
+      if (++seen > after) throw new Error('crash')
+    },
+    100_000,
+  )
+}
+
+function cleanup(w: World) {
+  return deleteAbandonedGuests(w.backend, resolveOptions({}), w.clock.now())
+}
+
+describe('a merge in batches: the default convention', () => {
+  it('moves every record in batches of MOVE_BATCH_SIZE, each its own transaction, and deletes the guest last', () => {
+    const { w, guest, user, noteIds, board, own } = world()
+    const guestAtEachTransaction: boolean[] = []
+    w.backend.before(
+      'transaction',
+      () => guestAtEachTransaction.push(w.backend.row('users', guest.record.id) !== null),
+      1000,
+    )
+    const visit = w.post(guest.cookie)
+    const start = w.backend.trace.length
+    visit.auth.mergeAnonymousUser(user)
+    assert.deepEqual(owners(w, noteIds), new Set([user.id]), 'every note of the guest now belongs to the account')
+    assert.deepEqual(w.backend.row('boards', board.id)!.members, ['someone', user.id], 'the membership moved')
+    assert.equal(w.backend.row('notes', own.id)!.owner, user.id, "the account's own note is untouched")
+    assert.equal(w.backend.row('users', guest.record.id), null, 'the guest is gone')
+    // begin + 3 note batches + 1 board batch + the last one (sweep and delete) + the undo log's purge.
+    assert.ok(transactions(w, start) >= 6, `the merge ran in ${transactions(w, start)} transactions, not in batches`)
+    assert.ok(
+      guestAtEachTransaction.slice(0, -1).every((exists) => exists),
+      'the guest existed at the start of every transaction but the purge of the undo log (it goes last)',
+    )
+    assert.equal(guestAtEachTransaction.at(-1), false, 'the last transaction (the purge) came after the deletion')
+    assert.deepEqual(w.backend.mergeRows(), [], 'the journal row is gone')
+    assert.equal(w.backend.mergeMoveCount(), 0, 'the undo log is purged')
+    assert.equal(outcomeOf(visit).signedIn, 'user', 'the request is signed in as the account')
+  })
+
+  it("ends the guest's session in the first transaction: between batches its cookie no longer signs in", () => {
+    const { w, guest, user } = world()
+    const cookieWorks: boolean[] = []
+    w.backend.before('transaction', () => cookieWorks.push(w.backend.findAuthRecordByToken(guest.token) !== null), 1000)
+    w.post(guest.cookie).auth.mergeAnonymousUser(user)
+    assert.equal(cookieWorks[0], true, 'before the merge began the cookie worked')
+    assert.ok(
+      cookieWorks.slice(1).every((works) => !works),
+      'after the first transaction the half-merged guest is unreachable',
+    )
+  })
+
+  it('a move failing in a later batch puts back every move: nothing changed, the guest signed in as before', () => {
+    const { w, guest, user, noteIds, board } = world()
+    const before = { notes: w.backend.rowsOf('notes'), boards: w.backend.rowsOf('boards') }
+    const userRow = w.backend.row('users', user.id)
+    let saves = 0
+    w.backend.before(
+      'save',
+      () => {
+        if (++saves === MOVE_BATCH_SIZE + 10) throw new Error('owner: Value must be unique.')
+      },
+      100_000,
+    )
+    const visit = w.post(guest.cookie)
+    assert.throws(() => visit.auth.mergeAnonymousUser(user), {
+      code: 'MERGE_FAILED',
+      message: "Moving the guest's records failed: owner: Value must be unique. Nothing was changed.",
+    })
+    assert.ok(saves > MOVE_BATCH_SIZE, 'the failure came after a whole batch had been committed')
+    assert.deepEqual(owners(w, noteIds), new Set([guest.record.id]), 'every moved note went back to the guest')
+    assert.deepEqual(w.backend.row('boards', board.id)!.members, ['someone', guest.record.id])
+    assert.deepEqual(
+      w.backend.rowsOf('notes').map((r) => r.owner),
+      before.notes.map((r) => r.owner),
+    )
+    assert.deepEqual(w.backend.rowsOf('boards'), before.boards)
+    assert.deepEqual(w.backend.row('users', user.id), userRow, 'the account is unchanged')
+    assert.equal(
+      w.backend.findAuthRecordByToken(guest.token)?.id,
+      guest.record.id,
+      "the guest's token key is given back: its cookie signs in again",
+    )
+    assert.deepEqual(w.backend.mergeRows(), [], 'no journal row is left')
+    assert.equal(outcomeOf(visit).signedIn, 'guest')
+  })
+
+  it('the account deleted midway: INVALID_MERGE_TARGET, and the moves go back', () => {
+    const { w, guest, user, noteIds } = world()
+    let saves = 0
+    w.backend.before(
+      'save',
+      () => {
+        if (++saves === MOVE_BATCH_SIZE) w.backend.remove('users', user.id)
+      },
+      100_000,
+    )
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'INVALID_MERGE_TARGET' })
+    assert.deepEqual(owners(w, noteIds), new Set([guest.record.id]))
+    assert.ok(w.backend.row('users', guest.record.id), 'the guest stays')
+  })
+
+  it('a batch stops once it spent BATCH_BUDGET_MS (slow saves): more, smaller transactions, all moved', () => {
+    const { w, guest, user, noteIds } = world()
+    w.backend.before('save', () => w.clock.advance(0.03), 100_000) // each save takes 30 ms
+    const start = w.backend.trace.length
+    w.post(guest.cookie).auth.mergeAnonymousUser(user)
+    assert.deepEqual(owners(w, noteIds), new Set([user.id]))
+    const perTransaction: number[] = []
+    for (const entry of w.backend.trace.slice(start)) {
+      if (entry === 'tx:begin') perTransaction.push(0)
+      else if (entry === 'save:notes') perTransaction[perTransaction.length - 1]!++
+    }
+    const most = Math.max(...perTransaction)
+    assert.ok(most * 30 <= BATCH_BUDGET_MS + 30, `a transaction saved ${most} notes (${most * 30} ms): past the budget`)
+    assert.ok(most > 1, 'a batch still does as much as its budget allows')
+  })
+
+  it('without the journal table (migration not run) the merge is one transaction, as before', () => {
+    const { w, guest, user, noteIds } = world()
+    w.backend.dropMergesTable()
+    const start = w.backend.trace.length
+    w.post(guest.cookie).auth.mergeAnonymousUser(user)
+    assert.equal(transactions(w, start), 1, 'one transaction')
+    assert.deepEqual(owners(w, noteIds), new Set([user.id]))
+  })
+})
+
+describe('a merge in batches: a crash midway', () => {
+  it('leaves the journal row; the cleanup takes over once the lease ran out and finishes the merge', () => {
+    const { w, guest, user, noteIds, board } = world()
+    crashAfter(w, 2) // the first transaction and one batch of moves committed
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
+    w.backend.db.hooks.clear()
+    const [pending] = w.backend.mergeRows()
+    assert.equal(pending?.state, 'moving', 'the journal shows a merge midway')
+    assert.equal(w.backend.rowsOf('notes').filter((r) => r.owner === user.id).length, MOVE_BATCH_SIZE + 1)
+    assert.ok(w.backend.row('users', guest.record.id), 'the guest is still there (nothing orphaned)')
+    assert.equal(w.backend.findAuthRecordByToken(guest.token), null, 'its session stays ended')
+
+    // Abandoned by its last activity, too: only the pending merge keeps the cleanup's hands off it.
+    w.backend.change('users', guest.record.id, { lastSeen: '1970-01-01 00:00:00.000Z' })
+    assert.equal(cleanup(w).finishedMerges, 0, 'within the lease the runner may still be alive: left alone')
+    assert.ok(w.backend.row('users', guest.record.id), 'a guest with a merge under way is never deleted')
+
+    w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+    const report = cleanup(w)
+    assert.equal(report.finishedMerges, 1)
+    assert.equal(report.deleted, 0, 'the guest went by the merge, not as an abandoned guest')
+    assert.deepEqual(owners(w, noteIds), new Set([user.id]), 'every note moved, none was lost')
+    assert.deepEqual(w.backend.row('boards', board.id)!.members, ['someone', user.id])
+    assert.equal(w.backend.row('users', guest.record.id), null)
+    assert.deepEqual(w.backend.mergeRows(), [])
+    assert.equal(w.backend.mergeMoveCount(), 0)
+  })
+
+  it('a stale guest with a crashed merge is merged, not deleted with its records (even with cascade)', () => {
+    const { w, guest, user, noteIds } = world({}, { cascadeDelete: true })
+    crashAfter(w, 1) // only the first transaction committed
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
+    w.backend.db.hooks.clear()
+    w.backend.change('users', guest.record.id, { lastSeen: '1970-01-01 00:00:00.000Z' })
+    w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+    cleanup(w)
+    assert.deepEqual(owners(w, noteIds), new Set([user.id]), 'no note was cascaded away')
+  })
+
+  it('a crash while undoing: the cleanup puts the rest back and gives the guest its session back', () => {
+    const { w, guest, user, noteIds } = world()
+    let saves = 0
+    w.backend.before(
+      'save',
+      () => {
+        if (++saves === MOVE_BATCH_SIZE * 2 + 1) throw new Error('owner: Value must be unique.')
+      },
+      100_000,
+    )
+    // The undo's first batch commits, then the process dies.
+    let undoing = 0
+    w.backend.before(
+      'saveNoValidate',
+      () => {
+        if (++undoing === MOVE_BATCH_SIZE + 1) throw new Error('crash')
+      },
+      100_000,
+    )
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
+    w.backend.db.hooks.clear()
+    assert.equal(w.backend.mergeRows()[0]?.state, 'undoing')
+    w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+    assert.equal(cleanup(w).finishedMerges, 1)
+    assert.deepEqual(owners(w, noteIds), new Set([guest.record.id]), 'every note is the guest again')
+    assert.equal(w.backend.findAuthRecordByToken(guest.token)?.id, guest.record.id, 'the guest signs in again')
+    assert.deepEqual(w.backend.mergeRows(), [])
+  })
+
+  it('a runner whose merge was taken over stops at its next batch (two runners never work on one)', () => {
+    const { w, guest, user } = world()
+    let begun = 0
+    w.backend.before(
+      'transaction',
+      () => {
+        // After the first batch, another process takes the merge over.
+        if (++begun === 3) {
+          const row = w.backend.db.merges.values().next().value as PendingMerge
+          row.attempt++
+        }
+      },
+      1000,
+    )
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), {
+      code: 'MERGE_FAILED',
+      message: /took too long/,
+    })
+    assert.equal(w.backend.mergeRows()[0]?.state, 'moving', 'the stopped runner undid nothing: the new owner goes on')
+  })
+})
+
+describe('a merge in batches: the onMerge hook', () => {
+  it('runs once, in the first transaction; what it leaves pointing at the guest goes in batches as a delete would', () => {
+    const calls: unknown[] = []
+    const { w, guest, user, noteIds, board } = world(
+      { options: { onMerge: ({ app }: MergeContext) => calls.push(app) } },
+      { cascadeDelete: true },
+    )
+    const start = w.backend.trace.length
+    w.post(guest.cookie).auth.mergeAnonymousUser(user)
+    assert.deepEqual(calls, [{ app: 'transaction' }], 'the hook ran once, with the transaction app')
+    assert.ok(transactions(w, start) >= 4, 'the leftovers went in batches')
+    assert.equal(owners(w, noteIds).size, 1)
+    assert.equal(w.backend.row('notes', noteIds[0]!), null, 'cascading notes were deleted')
+    assert.deepEqual(w.backend.row('boards', board.id)!.members, ['someone'], 'the membership was unset')
+    assert.equal(w.backend.row('users', guest.record.id), null)
+    assert.deepEqual(w.backend.mergeRows(), [])
+  })
+
+  it("a required relation the hook left on the guest refuses the merge and rolls the hook's writes back", () => {
+    const { w, guest, user } = world({
+      options: {
+        onMerge: ({ user: u }: MergeContext) => {
+          ;(u as unknown as FakeRecord).set('name', 'changed')
+        },
+      },
+    })
+    w.backend.addCollection('reviews', {
+      type: 'base',
+      fields: [
+        { name: 'id', type: 'text' },
+        { name: 'author', type: 'relation', collectionId: 'pbc_users', maxSelect: 1, required: true },
+      ],
+    })
+    const review = w.backend.insert('reviews', { author: guest.record.id })
+    const visit = w.post(guest.cookie)
+    assert.throws(() => visit.auth.mergeAnonymousUser(user), {
+      code: 'MERGE_FAILED',
+      message: new RegExp(`^The onMerge hook failed: the record cannot be deleted .* record ${review.id} `),
+    })
+    assert.equal(w.backend.row('reviews', review.id)!.author, guest.record.id)
+    assert.equal(w.backend.findAuthRecordByToken(guest.token)?.id, guest.record.id, 'the guest is intact')
+    assert.deepEqual(w.backend.mergeRows(), [])
+  })
+})
+
+describe('cleanup: a guest with many records', () => {
+  it('goes in batches: cascades, unsets, and keeps a multi relation that holds others', () => {
+    const w = new World()
+    w.addNotes({ cascadeDelete: true })
+    w.backend.addCollection('teams', {
+      type: 'base',
+      fields: [
+        { name: 'id', type: 'text' },
+        { name: 'members', type: 'relation', collectionId: 'pbc_users', maxSelect: 5, cascadeDelete: true },
+      ],
+    })
+    const guest = w.insertGuest({ lastSeen: '1970-01-01 00:00:00.000Z' })
+    for (let i = 0; i < NOTES; i++) w.backend.insert('notes', { owner: guest.id })
+    const alone = w.backend.insert('teams', { members: [guest.id] })
+    const shared = w.backend.insert('teams', { members: ['other', guest.id] })
+    const start = w.backend.trace.length
+    assert.equal(cleanup(w).deleted, 1)
+    assert.ok(transactions(w, start) >= 4, 'the records went in batches before the guest')
+    assert.equal(w.backend.rowsOf('notes').length, 0, 'cascading notes deleted')
+    assert.equal(w.backend.row('teams', alone.id), null, 'a team left with no member is deleted (cascade)')
+    assert.deepEqual(w.backend.row('teams', shared.id)!.members, ['other'], 'a team with others keeps them')
+    assert.equal(w.backend.row('users', guest.id), null)
+  })
+
+  it('a guest with a few records goes in one transaction, as before (PocketBase cascades them)', () => {
+    const w = new World()
+    w.addNotes({ cascadeDelete: true })
+    const guest = w.insertGuest({ lastSeen: '1970-01-01 00:00:00.000Z' })
+    const note = w.backend.insert('notes', { owner: guest.id })
+    const start = w.backend.trace.length
+    assert.equal(cleanup(w).deleted, 1)
+    assert.equal(transactions(w, start), 1, 'one transaction for a small guest')
+    assert.equal(w.backend.row('notes', note.id), null, 'cascaded')
+  })
+
+  it('a required relation to the guest: not deleted, nothing changed (PocketBase would refuse)', () => {
+    const w = new World()
+    w.addNotes({ cascadeDelete: true })
+    w.backend.addCollection('reviews', {
+      type: 'base',
+      fields: [
+        { name: 'id', type: 'text' },
+        { name: 'author', type: 'relation', collectionId: 'pbc_users', maxSelect: 1, required: true },
+      ],
+    })
+    const guest = w.insertGuest({ lastSeen: '1970-01-01 00:00:00.000Z' })
+    const note = w.backend.insert('notes', { owner: guest.id })
+    w.backend.insert('reviews', { author: guest.id })
+    const row = w.backend.row('users', guest.id)
+    const report = cleanup(w)
+    assert.deepEqual([report.deleted, report.failed], [0, 1])
+    assert.ok(w.backend.row('notes', note.id), 'no record of the guest was deleted')
+    assert.deepEqual(w.backend.row('users', guest.id), row, 'the guest is unchanged')
+  })
+
+  it('a guest seen again since the query is not deleted', () => {
+    const w = new World()
+    const guest = w.insertGuest({ lastSeen: '1970-01-01 00:00:00.000Z' })
+    w.backend.before('transaction', () => w.backend.change('users', guest.id, { lastSeen: '2026-11-30 12:00:00.000Z' }))
+    const report = cleanup(w)
+    assert.equal(report.deleted, 0)
+    assert.ok(w.backend.row('users', guest.id), 'kept')
+  })
+})
