@@ -3,8 +3,17 @@
  *
  * Policy: one IPv6 address is nothing (a single customer line usually gets a whole /64, and
  * privacy extensions hand out new addresses all day), so IPv6 is counted per /64 by default.
- * IPv4 is counted per address (/32). An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, what a
- * dual-stack socket reports for an IPv4 client) is IPv4. Both prefix lengths are options.
+ * IPv4 is counted per address (/32). Both prefix lengths are options.
+ *
+ * An IPv6 address that carries an IPv4 address stands for that IPv4 client and counts as its
+ * network; otherwise one IPv4 address would buy a fresh quota under each spelling (and a 6to4
+ * holder a whole /48 of /64 quotas):
+ * - IPv4-mapped `::ffff:a.b.c.d` (what a dual-stack socket reports for an IPv4 client);
+ * - IPv4-translated `::ffff:0:a.b.c.d` (SIIT);
+ * - IPv4-compatible `::a.b.c.d` (deprecated; `::` and `::1` stay IPv6);
+ * - NAT64's well-known prefix `64:ff9b::a.b.c.d` (RFC 6052);
+ * - 6to4 `2002:AABB:CCDD::/48`, the IPv4 in bits 16-48 (RFC 3056);
+ * - Teredo `2001:0::/32`, the client's public IPv4 inverted in the last 32 bits (RFC 4380).
  * Never throws: a value that is not an IP address is its own network.
  */
 
@@ -20,10 +29,8 @@ export function clientNetwork(ip: string, prefixes: NetworkPrefixes): string {
   if (v4) return `4:${maskBits(v4, 8, prefixes.ipv4Prefix).join('.')}/${prefixes.ipv4Prefix}`
   const v6 = parseIpv6(address)
   if (v6) {
-    if (isIpv4Mapped(v6)) {
-      const mapped = [v6[6]! >> 8, v6[6]! & 0xff, v6[7]! >> 8, v6[7]! & 0xff]
-      return `4:${maskBits(mapped, 8, prefixes.ipv4Prefix).join('.')}/${prefixes.ipv4Prefix}`
-    }
+    const embedded = embeddedIpv4(v6)
+    if (embedded) return `4:${maskBits(embedded, 8, prefixes.ipv4Prefix).join('.')}/${prefixes.ipv4Prefix}`
     const groups = maskBits(v6, 16, prefixes.ipv6Prefix).map((g) => g.toString(16))
     return `6:${groups.join(':')}/${prefixes.ipv6Prefix}`
   }
@@ -83,7 +90,38 @@ function parseGroups(text: string): number[] | null {
   return groups
 }
 
-/** `::ffff:a.b.c.d`. */
-function isIpv4Mapped(groups: number[]): boolean {
-  return groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff
+/**
+ * The IPv4 address an IPv6 address stands for (see the list at the top), as four bytes, or null.
+ * Local-use NAT64 prefixes (RFC 8215, `64:ff9b:1::/48`) place the IPv4 where their operator chose,
+ * so they stay IPv6.
+ */
+function embeddedIpv4(g: number[]): number[] | null {
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0)
+  if (zeros(0, 5) && g[5] === 0xffff) return bytesOf(g[6]!, g[7]!) // mapped
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return bytesOf(g[6]!, g[7]!) // translated
+  if (zeros(0, 6) && (g[6] !== 0 || g[7]! > 1)) return bytesOf(g[6]!, g[7]!) // compatible
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return bytesOf(g[6]!, g[7]!) // NAT64 well-known
+  if (g[0] === 0x2002) return bytesOf(g[1]!, g[2]!) // 6to4
+  if (g[0] === 0x2001 && g[1] === 0) return bytesOf(g[6]! ^ 0xffff, g[7]! ^ 0xffff) // Teredo
+  return null
+}
+
+function bytesOf(high: number, low: number): number[] {
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff]
+}
+
+/** What the per-site tier counts: an IPv6 end site, the /48 a tunnel broker or RIR policy hands out. */
+export const IPV6_SITE_PREFIX = 48
+
+/**
+ * The /48 an IPv6 network (a name from clientNetwork) lies in, or null when there is no wider
+ * tier to count: an IPv4 network, a name that is not an address, or a network already /48 or wider.
+ */
+export function ipv6SiteOf(network: string): string | null {
+  const match = /^6:([0-9a-f:]+)\/(\d+)$/.exec(network)
+  if (!match || Number(match[2]) <= IPV6_SITE_PREFIX) return null
+  const groups = match[1]!.split(':').map((g) => Number.parseInt(g, 16))
+  if (groups.length !== 8) return null
+  const site = maskBits(groups, 16, IPV6_SITE_PREFIX).map((g) => g.toString(16))
+  return `6:${site.join(':')}/${IPV6_SITE_PREFIX}`
 }

@@ -8,6 +8,10 @@
  * Browsers send `Origin` on every POST; when it is absent we fall back to `Referer`. A request
  * with neither is not from a browser page on another site (no browser omits both on a
  * cross-site form post), so it is allowed: scripts and server-side callers keep working.
+ * `Origin: null` (an opaque origin: a sandboxed frame, a `data:` page, some redirect chains) is
+ * refused whatever else the request carries: a sandboxed frame on this very site sends `null`
+ * together with a same-site Referer, and the Referer says where the frame was loaded, not that
+ * the page acting in it is this site's own.
  * "Same site" means the Origin's host (with port) equals the request's Host header; the
  * scheme is not compared because TLS is often terminated by a proxy in front of PocketBase.
  */
@@ -26,11 +30,10 @@ export interface OriginCheckInput {
 export type OriginCheckResult = { ok: true } | { ok: false; reason: string }
 
 export function checkSameOrigin(input: OriginCheckInput): OriginCheckResult {
-  const source = input.origin && input.origin !== 'null' ? input.origin : input.referer
-  if (!source) {
-    // `Origin: null` (sandboxed frames, some redirects) with no Referer is treated as foreign.
-    return input.origin === 'null' ? { ok: false, reason: 'the request has an opaque (null) origin' } : { ok: true }
-  }
+  if (input.origin.trim().toLowerCase() === 'null')
+    return { ok: false, reason: 'the request has an opaque (null) origin' }
+  const source = input.origin || input.referer
+  if (!source) return { ok: true }
   const origin = originOf(source)
   if (!origin) return { ok: false, reason: 'the request origin is not a valid URL' }
   if (input.allowedOrigins.includes(origin.full)) return { ok: true }

@@ -118,6 +118,12 @@ export interface AnonymousPluginOptions {
      */
     perNetwork?: number
     /**
+     * Guest sign-ins per IPv6 /48 (one end site) per window, on top of `perNetwork`; 0 disables.
+     * Without it the holder of a /48 (free from a tunnel broker) would get 65,536 /64 quotas.
+     * @default 300
+     */
+    perIpv6Site?: number
+    /**
      * Guest sign-ins in total per window; 0 disables.
      * @default 0
      */

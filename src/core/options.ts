@@ -60,6 +60,7 @@ export const OPTIONS = {
   },
   rateLimit: {
     perNetwork: integer(30, 0),
+    perIpv6Site: integer(300, 0),
     global: integer(0, 0),
     windowSeconds: integer(3600, 1),
     ipv4Prefix: integer(32, 1, 32),

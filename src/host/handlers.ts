@@ -6,12 +6,12 @@
  * PocketBase runs handlers in a pool of VMs that share only `$app.store()`: the route table (plain
  * data) is stored there as JSON and parsed once per VM; each VM loads +config.js itself.
  */
-import type { PagesConfig, PagesRequestContext, PagesResponse, PagesRoute, Plugin } from '../pocketpages/types'
+import type { PagesConfig, PagesRequestContext, PagesRoute, Plugin } from '../pocketpages/types'
 import { EJS_PLUGIN_NAME, loadConfig, normalizePluginEntry } from './config'
 import { ejsPluginFactory } from './ejs-plugin'
 import { dirExists, listFiles } from './files'
 import { globalApi } from './global-api'
-import { type BodyFailure, errorPage, lengthFailure, makeRequest, makeResponse, statusPage } from './http'
+import { errorPage, makeRequest, makeResponse } from './http'
 import { buildRoutes, resolveRoute } from './router'
 
 const ROUTES_KEY = '__pocketpages_routes'
@@ -55,16 +55,12 @@ export function AfterBootstrapHandler(): void {
   globalApi.info(`pocketpages: ${routes.length} routes, plugins: ${plugins.map((p) => p.name).join(', ')}`)
 }
 
-const STATUS_TITLES: Record<number, string> = { 400: 'Bad Request', 411: 'Length Required', 413: 'Content Too Large' }
-const refuse = (response: PagesResponse, { status, message }: BodyFailure) =>
-  response.html(status, statusPage(STATUS_TITLES[status] ?? 'Error', message))
-
 export function MiddlewareHandler(e: core.RequestEvent) {
   if (!e.request?.url) return e.next()
   const currentConfig = getConfig()
   routes ??= JSON.parse(String($app.store().get(ROUTES_KEY))) as PagesRoute[]
   const plugins = loadPlugins(currentConfig, routes)
-  const { request, bodyFailure } = makeRequest(e)
+  const request = makeRequest(e)
   const response = makeResponse(e)
   for (const plugin of plugins) plugin.onRequest?.({ request, response })
 
@@ -72,8 +68,6 @@ export function MiddlewareHandler(e: core.RequestEvent) {
   if (!route) return e.next()
   try {
     if (route.isStatic) return response.file(route.absolutePath)
-    const tooLarge = lengthFailure(e.request.contentLength)
-    if (tooLarge) return refuse(response, tooLarge)
 
     const api: PagesRequestContext = {
       ...globalApi,
@@ -109,9 +103,8 @@ export function MiddlewareHandler(e: core.RequestEvent) {
     }
     const defaultResponder: Plugin = {
       name: 'builtin',
-      // A body refused while the page caught the error still answers with the refusal's status.
       onResponse: () => {
-        response.html(bodyFailure()?.status ?? 200, content)
+        response.html(200, content)
         return true
       },
     }
@@ -119,8 +112,6 @@ export function MiddlewareHandler(e: core.RequestEvent) {
       if (plugin.onResponse?.({ content, api, route })) return
     }
   } catch (err) {
-    const failure = bodyFailure()
-    if (failure) return refuse(response, failure)
     globalApi.error(`pocketpages: error serving ${request.method} ${request.url.pathname}:`, err)
     // As upstream: a thrown BadRequestError answers 400 (its text only in debug mode).
     if (err instanceof BadRequestError) return response.html(400, currentConfig.debug ? `${err}` : 'Bad Request')

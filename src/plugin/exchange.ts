@@ -3,6 +3,7 @@ import type { HttpExchange } from '../core/auth-session'
 import type { AuthRecord } from '../core/ports'
 import type { PagesRequest } from '../pocketpages/types'
 import type { ResponseHeaders } from './cookie-guard'
+import { guardBody } from './request-body'
 
 /**
  * The exchange of one request, plus the Set-Cookie values it wrote (for the cookie guard).
@@ -15,7 +16,16 @@ export class PagesExchange implements HttpExchange {
   private cookieLinesRead: string[] | undefined
   private responseHeaderMap: ResponseHeaders | undefined
 
-  constructor(private readonly request: PagesRequest) {}
+  /**
+   * The plugin parses the body only through this, so a body PocketBase cannot read still throws at
+   * the page's own first body() call (request-body.ts). The exchange is built in onRequest, before
+   * PocketPages hands body() to the page.
+   */
+  private readonly bodyParsed: () => boolean
+
+  constructor(private readonly request: PagesRequest) {
+    this.bodyParsed = guardBody(request)
+  }
 
   method(): string {
     return this.request.method
@@ -76,6 +86,7 @@ export class PagesExchange implements HttpExchange {
 
   /** A field of the parsed request body, '' when absent, not a string, or the body is unreadable. */
   formField(name: string): string {
+    if (!this.bodyParsed()) return '' // unreadable: the error waits for the page's first body()
     try {
       const body = this.request.body()
       const value = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined
@@ -86,6 +97,11 @@ export class PagesExchange implements HttpExchange {
   }
 
   enrich(record: AuthRecord): void {
+    // Enrichment parses the body (e.requestInfo()) and would swallow a parse error, after which the
+    // page's body() would read {}. Parsing first through the guard keeps that error for the page's
+    // first read (request-body.ts); enrichment then runs on what PocketBase has, as it would for
+    // the page's later reads.
+    this.bodyParsed()
     try {
       $apis.enrichRecord(this.request.event, record as unknown as core.Record)
     } catch {

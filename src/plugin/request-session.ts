@@ -107,9 +107,11 @@ export class RequestSession implements CookieGuard, OperationRunner {
 
   /** onRequest: reads the cookie unless an Authorization header authenticated the request. */
   read(): void {
+    // Built here, in onRequest, whatever happens next: it guards the page's body() (exchange.ts).
+    const exchange = this.exchange
     if (this.byHeader) return
     // No Cookie line names our cookie: signed out, and nothing to clear; no session is built.
-    if (mentions(this.exchange.cookieLines(), this.cookieName)) {
+    if (mentions(exchange.cookieLines(), this.cookieName)) {
       try {
         // pocketpages-plugin-auth, listed first, resolved the cookie already: verify its record.
         this.session.readCookie({ record: this.request.auth as unknown as AuthRecord, token: this.request.authToken })

@@ -5,7 +5,7 @@
 // write it, and API rules still read it.
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { enableBatch } from '../support/attack.ts'
+import { enableBatch, openApiSignUp } from '../support/attack.ts'
 import { type GuestSession, signInAsGuest } from '../support/guest.ts'
 import {
   cookieForToken,
@@ -62,6 +62,8 @@ describe('issue 8.1: the guest flag cannot be written by clients', () => {
   before(async () => {
     pb = await startPocketBase({ env: { ANONYMOUS_RATE_LIMIT_PER_IP: '1000' } })
     await enableBatch(pb)
+    // The demo closes API sign-up; an app that keeps it open is what this suite attacks.
+    await openApiSignUp(pb)
     await pb.apiJson('/api/collections', {
       body: { name: RULED, type: 'base', fields: [{ name: 'title', type: 'text' }], createRule: GUESTS_OUT_RULE },
     })

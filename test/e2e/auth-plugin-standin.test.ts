@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import jwt from 'jsonwebtoken'
+import { openApiSignUp } from '../support/attack.ts'
 import { authRefresh, encodeAuthCookie } from '../support/guest.ts'
 import { getSetCookie, postForm, type SetCookie } from '../support/http.ts'
 import {
@@ -107,6 +108,9 @@ describe('pocketpages-plugin-auth stand-in, alone', () => {
         smtp: { enabled: true, host: '127.0.0.1', port: sink.port, tls: false },
       },
     })
+    // The stand-in creates accounts through PocketBase's sign-up API, as upstream does over HTTP;
+    // the demo closes that API (pb_migrations/1765000200_demo_close_api_signup.js).
+    await openApiSignUp(pb)
     member = await createFullUser(pb)
   })
   after(async () => {

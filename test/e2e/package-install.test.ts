@@ -28,6 +28,7 @@ import {
   viewHome,
 } from '../support/lifecycle.ts'
 import { startPocketBase } from '../support/pocketbase.ts'
+import { rawUpload, uploadHead } from '../support/raw-http.ts'
 
 const run = promisify(execFile)
 const PACKAGE = 'pocketpages-plugin-anonymous'
@@ -473,6 +474,28 @@ describe('the npm package, installed from a tarball into a fresh app', () => {
       const account = await viewHome(pb, saved.cookie)
       assert.equal(account.id, guest.record.id, 'the same id')
       assert.equal(account.anonymous, 'no', 'a full account now')
+
+      // login.ejs and upgrade.ejs: a body PocketBase cannot read answers the example's 400/413
+      // page (body() throws; uncaught, PocketPages would answer its generic 500), signed in or not.
+      const hostile: [string, Buffer, number][] = [
+        ['20 MB', Buffer.from(`mode=anonymous&x=${'a'.repeat(20 * 1024 * 1024)}`), 413],
+        ['20,000 fields', Buffer.from(Array.from({ length: 20_000 }, (_, i) => `f${i}=x`).join('&')), 400],
+      ]
+      for (const [what, bytes, status] of hostile) {
+        for (const [path, cookie] of [
+          ['/login', undefined],
+          ['/upgrade', guest.cookie],
+        ] as const) {
+          const headers: Record<string, string | number> = {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            'Content-Length': bytes.length,
+          }
+          if (cookie) headers.Cookie = cookie
+          const res = await rawUpload(pb.port, uploadHead(path, headers), bytes)
+          assert.equal(res.status, status, `${what} to ${path}: ${res.body.slice(0, 200)}`)
+          assert.match(res.body, /The form could not be read/, `${what} to ${path}: the example's page`)
+        }
+      }
 
       // logout.ejs: a second guest is warned before signing out.
       const second = await signInAsGuest(pb)

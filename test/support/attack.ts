@@ -95,6 +95,18 @@ export async function enableBatch(pb: PocketBaseServer): Promise<void> {
   assert.equal(settings.batch.enabled, true, 'batch could not be enabled')
 }
 
+/**
+ * Reopens PocketBase's own sign-up API on `users` (createRule ""), which the demo's migration
+ * 1765000200_demo_close_api_signup.js closes: for tests of what that API does when an app keeps it.
+ */
+export async function openApiSignUp(pb: PocketBaseServer): Promise<void> {
+  const users = await pb.apiJson<{ createRule: string | null }>('/api/collections/users', {
+    method: 'PATCH',
+    body: { createRule: '' },
+  })
+  assert.equal(users.createRule, '', 'API sign-up could not be reopened')
+}
+
 /** Runs the cleanup once through its superuser route and returns the report. */
 export async function runCleanupRoute(pb: PocketBaseServer): Promise<{
   deleted: number

@@ -98,3 +98,62 @@ function dechunk(data: Buffer): Buffer {
   }
   return Buffer.concat(parts)
 }
+
+export interface UploadResponse {
+  status: number
+  head: string
+  body: string
+}
+
+/**
+ * POSTs a large body as a browser uploads it: `head` then `body` in 64 KiB writes on a kept-alive
+ * connection, stopping once an answer arrives (the server may answer before reading everything,
+ * then close), and returns when the answer is complete. Write errors after an early answer
+ * (EPIPE, ECONNRESET) are expected and ignored.
+ */
+export function rawUpload(port: number, head: string, body: Buffer, timeoutMs = 30_000): Promise<UploadResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    let received = ''
+    let sent = 0
+    let answer: UploadResponse | undefined
+    const parse = (): UploadResponse | undefined => {
+      const end = received.indexOf('\r\n\r\n')
+      const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(received)?.[1])
+      const length = Number(/\r\ncontent-length: (\d+)/i.exec(received.slice(0, end))?.[1] ?? Number.NaN)
+      if (end === -1 || !status || Buffer.byteLength(received.slice(end + 4)) < length) return undefined
+      return { status, head: received.slice(0, end), body: received.slice(end + 4) }
+    }
+    socket.setEncoding('utf8')
+    socket.setTimeout(timeoutMs, () => socket.destroy())
+    socket.on('data', (chunk: string) => {
+      received += chunk
+      answer = parse()
+      if (answer) socket.destroy()
+    })
+    socket.on('error', () => {})
+    socket.on('close', () => {
+      answer ??= parse()
+      if (answer) resolve(answer)
+      else reject(new Error(`no HTTP answer (sent ${sent} of ${body.length} body bytes): ${received.slice(0, 200)}`))
+    })
+    socket.write(head)
+    const pump = (): void => {
+      while (sent < body.length && received === '') {
+        const chunk = body.subarray(sent, sent + 65536)
+        sent += chunk.length
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump)
+          return
+        }
+      }
+    }
+    pump()
+  })
+}
+
+/** The head of a POST for rawUpload. */
+export const uploadHead = (path: string, headers: Record<string, string | number>): string =>
+  `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('')}\r\n`

@@ -30,11 +30,25 @@ describe('checkSameOrigin (login CSRF)', () => {
     ],
     ['neither header (not a browser form)', {}, true],
     ['opaque origin', { origin: 'null' }, 'the request has an opaque (null) origin'],
-    ['opaque origin, same-site Referer', { origin: 'null', referer: 'http://app.test:8090/' }, true],
+    [
+      'opaque origin, same-site Referer (a sandboxed frame on this site)',
+      { origin: 'null', referer: 'http://app.test:8090/' },
+      'the request has an opaque (null) origin',
+    ],
     [
       'opaque origin, foreign Referer',
       { origin: 'null', referer: 'https://evil.test/' },
-      'requests from https://evil.test are not allowed',
+      'the request has an opaque (null) origin',
+    ],
+    [
+      'opaque origin even when allowed origins are listed',
+      { origin: 'null', referer: 'https://partner.test/', allowedOrigins: ['https://partner.test'] },
+      'the request has an opaque (null) origin',
+    ],
+    [
+      'opaque origin in capitals',
+      { origin: 'NULL', referer: 'http://app.test:8090/' },
+      'the request has an opaque (null) origin',
     ],
     ['garbage origin', { origin: 'not a url' }, 'the request origin is not a valid URL'],
     ['another scheme', { origin: 'ftp://app.test:8090' }, 'the request origin is not a valid URL'],

@@ -1,7 +1,7 @@
-// The host's cookie and body-limit helpers (the cookie codec itself is the `cookie` package).
+// The host's cookie helper (the cookie codec itself is the `cookie` package).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { countFields, lengthFailure, MAX_BODY_BYTES, MAX_FIELDS, parseCookies } from '../../src/host/http.ts'
+import { parseCookies } from '../../src/host/http.ts'
 
 describe('parseCookies', () => {
   it('decodes values and JSON-parses them where it can, like PocketPages', () => {
@@ -18,21 +18,5 @@ describe('parseCookies', () => {
       assert.doesNotThrow(() => parseCookies(header), header)
     }
     assert.deepEqual(parseCookies('bad=%E0%A4%A; x=%; a=b=c'), { bad: '%E0%A4%A', x: '%', a: 'b=c' })
-  })
-})
-
-describe('body limits', () => {
-  it('refuse a declared length over 1 MiB (413) and an unknown length (411)', () => {
-    assert.equal(lengthFailure(0), null)
-    assert.equal(lengthFailure(MAX_BODY_BYTES), null)
-    assert.equal(lengthFailure(MAX_BODY_BYTES + 1)?.status, 413)
-    assert.equal(lengthFailure(-1)?.status, 411)
-  })
-
-  it('count every value of a parsed body', () => {
-    assert.equal(countFields({}), 0)
-    assert.equal(countFields({ a: 'x', b: ['1', '2', '3'], c: '' }), 5)
-    const many = Object.fromEntries(Array.from({ length: MAX_FIELDS + 1 }, (_, i) => [`f${i}`, 'x']))
-    assert.equal(countFields(many), MAX_FIELDS + 1)
   })
 })

@@ -19,7 +19,7 @@ describe('resolveOptions: defaults', () => {
       lastSeenField: 'lastSeen',
       cookie: { name: 'pb_auth', path: '/', domain: undefined, httpOnly: true, sameSite: 'Lax', secure: 'auto' },
       keepAlive: { refreshAfterFraction: 0.5, lastSeenWriteIntervalSeconds: 3600 },
-      rateLimit: { perNetwork: 30, global: 0, windowSeconds: 3600, ipv4Prefix: 32, ipv6Prefix: 64 },
+      rateLimit: { perNetwork: 30, perIpv6Site: 300, global: 0, windowSeconds: 3600, ipv4Prefix: 32, ipv6Prefix: 64 },
       csrf: { enabled: true, allowedOrigins: [] },
       upgrade: {
         sendVerificationEmail: false,

@@ -39,7 +39,7 @@ describe('the npm package', () => {
     assert.deepEqual(shipped.sort(), examples.sort(), 'package.json "files" must list examples/pages')
   })
 
-  for (const shared of ['_private/upgrade-form.ejs', '_private/guest-form-errors.js']) {
+  for (const shared of ['_private/upgrade-form.ejs', '_private/guest-form-errors.js', '_private/read-form.js']) {
     it(`examples/pages/${shared} is the demo's own file`, () => {
       const example = fs.readFileSync(path.join(repoRoot, 'examples/pages', shared), 'utf8')
       const demo = fs.readFileSync(path.join(repoRoot, 'pb_hooks/pages', shared), 'utf8')

@@ -71,6 +71,11 @@ describe('guest sign-in: per client network', () => {
     ['the same IPv6 /64', '2001:db8:1:2::1', '2001:db8:1:2:ffff:ffff:ffff:ffff', true],
     ['another IPv6 /64', '2001:db8:1:2::1', '2001:db8:1:3::1', false],
     ['IPv4 and the same address IPv4-mapped', '192.0.2.1', '::ffff:192.0.2.1', true],
+    ['IPv4 and its 6to4 /48', '198.51.100.7', '2002:c633:6407:1::1', true],
+    ['IPv4 and its NAT64 address', '198.51.100.7', '64:ff9b::c633:6407', true],
+    ['IPv4 and its IPv4-compatible address', '198.51.100.7', '::198.51.100.7', true],
+    ['IPv4 and its IPv4-translated address', '198.51.100.7', '::ffff:0:c633:6407', true],
+    ['two /64s of one 6to4 /48', '2002:c633:6407::1', '2002:c633:6407:ffff::1', true],
     ['the same address in another spelling', '2001:DB8:1:2::1', '2001:db8:1:2:0:0:0:1', true],
   ]
   for (const [name, first, second, shared] of networks) {
@@ -101,6 +106,59 @@ describe('guest sign-in: per client network', () => {
     assert.ok(
       !JSON.stringify(rows).includes('203.0.113'),
       `the counters store no client address: ${JSON.stringify(rows)}`,
+    )
+  })
+})
+
+describe('guest sign-in: the IPv6 site tier (perIpv6Site, per /48)', () => {
+  /** One sign-in from each of `count` /64s of 2001:db8:9::/48 (or another /48). */
+  function fromSlash64s(w: World, count: number, site = '2001:db8:9'): (string | null)[] {
+    return Array.from({ length: count }, (_, i) => signIns(w, 1, `${site}:${i.toString(16)}::1`)[0]!)
+  }
+  it('the holder of a /48 gets perIpv6Site guests over all its /64s, then 429 naming the network', () => {
+    const w = limited({ rateLimit: { perNetwork: 2, perIpv6Site: 5 } })
+    assert.deepEqual(
+      fromSlash64s(w, 7),
+      [null, null, null, null, null, 'RATE_LIMITED', 'RATE_LIMITED'],
+      'five /64s, then the /48 is full',
+    )
+    assert.throws(() => w.signInGuest({ ip: '2001:db8:9:ff::1' }), {
+      message: 'Too many guest sign-ins from your network. Try again in 61 minutes.',
+    })
+    assert.deepEqual(fromSlash64s(w, 1, '2001:db8:a'), [null], 'another /48 has its own count')
+    assert.deepEqual(signIns(w, 1, '192.0.2.1'), [null], 'IPv4 is not counted in any site')
+  })
+  it('the per-/64 limit still holds inside the site', () => {
+    const w = limited({ rateLimit: { perNetwork: 2, perIpv6Site: 100 } })
+    assert.deepEqual(signIns(w, 3, '2001:db8:9:1::1'), [null, null, 'RATE_LIMITED'])
+  })
+  it('a site refusal rolls back the /64 count, and a /64 refusal is not counted for the site', () => {
+    const w = limited({ rateLimit: { perNetwork: 1, perIpv6Site: 2 } })
+    assert.deepEqual(fromSlash64s(w, 2), [null, null])
+    const rows = JSON.stringify(limitRows(w))
+    assert.deepEqual(fromSlash64s(w, 3).slice(2), ['RATE_LIMITED'], 'the third /64 is refused by the site')
+    assert.equal(JSON.stringify(limitRows(w)), rows, 'nothing counted for a refused sign-in')
+  })
+  it('IPv4 sign-ins cost no site statement; IPv6 ones one more, under keyed hashes', () => {
+    const w = limited({ rateLimit: { perNetwork: 5, perIpv6Site: 50 } })
+    signIns(w, 1, '192.0.2.1')
+    assert.equal(limitRows(w).length, 1, 'one row for an IPv4 sign-in')
+    signIns(w, 1, '2001:db8:9:1::1')
+    const rows = limitRows(w)
+    assert.equal(rows.length, 3, 'a /64 row and a /48 row for an IPv6 sign-in')
+    assert.ok(
+      rows.every((r) => /^signin:[0-9a-f]{32}$/.test(r.bucket)),
+      'networks stored only as keyed hashes',
+    )
+    assert.ok(!JSON.stringify(rows).includes('2001'), 'no address in the rows')
+  })
+  it('0 disables the tier; with ipv6Prefix 48 or wider the network already is the site', () => {
+    assert.deepEqual(fromSlash64s(limited({ rateLimit: { perNetwork: 1, perIpv6Site: 0 } }), 40), Array(40).fill(null))
+    const wide = limited({ rateLimit: { perNetwork: 3, perIpv6Site: 1, ipv6Prefix: 48 } })
+    assert.deepEqual(
+      fromSlash64s(wide, 4),
+      [null, null, null, 'RATE_LIMITED'],
+      'perNetwork counts the /48, the site tier stays out',
     )
   })
 })

@@ -257,7 +257,7 @@ describe('stats rows and the other counters never meet', () => {
     const w = new World()
     const keys = new PrivateKeys(new FakeMemory(), nodeCrypto, STORE_PREFIX)
     for (let i = 0; i < 50; i++) recordEvent(w.backend, 'created', T0)
-    const limits = { perNetwork: 1, global: 1, windowSeconds: 3600, ipv4Prefix: 32, ipv6Prefix: 64 }
+    const limits = { perNetwork: 1, perIpv6Site: 0, global: 1, windowSeconds: 3600, ipv4Prefix: 32, ipv6Prefix: 64 }
     assert.doesNotThrow(
       () => countGuestSignIn(w.backend.counters, keys, '192.0.2.1', limits, T0),
       'the first sign-in was refused: a rate limit read the stats rows',
@@ -268,7 +268,7 @@ describe('stats rows and the other counters never meet', () => {
   it('no rate-limit or throttle bucket starts with the stats prefix', () => {
     const w = new World()
     const keys = new PrivateKeys(new FakeMemory(), nodeCrypto, STORE_PREFIX)
-    const limits = { perNetwork: 5, global: 5, windowSeconds: 3600, ipv4Prefix: 32, ipv6Prefix: 64 }
+    const limits = { perNetwork: 5, perIpv6Site: 0, global: 5, windowSeconds: 3600, ipv4Prefix: 32, ipv6Prefix: 64 }
     countGuestSignIn(w.backend.counters, keys, '192.0.2.1', limits, T0)
     // The throttles' kinds: 'fail/<name>' and 'fail/<name>/network', names of a-z, 0-9 and '-'.
     for (const kind of ['fail/upgrade', 'fail/upgrade/network', 'fail/app-stats', 'fail/app-stats/network'])
