@@ -22,8 +22,9 @@ import { runCleanupPhase, serverInfo } from './cleanup.mjs'
 import { pageMicro } from './page-micro.mjs'
 import { round, runScenarios } from './phase.mjs'
 import { writeReport } from './report.mjs'
-import { CLEANUP, evaluateTargets, PHASES, SCENARIOS } from './scenarios.mjs'
+import { CLEANUP, PHASES, SCENARIOS } from './scenarios.mjs'
 import { startServer } from './servers.mjs'
+import { evaluateTargets } from './targets.mjs'
 
 /**
  * @typedef {import('./scenarios.mjs').Scenario} Scenario

@@ -3,7 +3,6 @@
  * builds SQL or filters, and touches PocketBase's globals. The policy modules never see them.
  * What happens here is proven by the end-to-end tests against real PocketBase binaries.
  */
-import { parsePocketBaseDate } from '../dates'
 import type {
   AuthRecord,
   Backend,
@@ -14,7 +13,9 @@ import type {
   OneTimeCode,
   RelationRef,
 } from '../ports'
-import { referencingWhere, repointedIds, soleReferenceWhere, staleGuestsWhere } from './queries'
+import * as codes from './one-time-codes'
+import { referencingWhere, soleReferenceWhere, staleGuestsWhere } from './queries'
+import { isReferenced, type RelationField, reassignRelations } from './relations'
 import { countersTableExists, SqlCounters } from './sql-counters'
 import { SqlMergeJournal } from './sql-merges'
 
@@ -22,15 +23,6 @@ import { SqlMergeJournal } from './sql-merges'
 interface PasswordValue {
   hash: string
   plain: string
-}
-
-interface RelationField {
-  name: string
-  type(): string
-  collectionId: string
-  maxSelect: number
-  required: boolean
-  cascadeDelete: boolean
 }
 
 /** One per JS VM for `$app` (nothing in it belongs to a request); transactions get their own. */
@@ -294,30 +286,19 @@ class PocketBaseBackend implements Backend {
   }
 
   createOneTimeCode(record: AuthRecord, code: string, sentTo: string): OneTimeCode {
-    const otp = new Record(this.app.findCachedCollectionByNameOrId(OTPS))
-    otp.set('collectionRef', record.collection().id)
-    otp.set('recordRef', record.id)
-    otp.setPassword(code) // hashed by the password field (bcrypt at its cost, 8)
-    otp.set('sentTo', sentTo)
-    this.app.save(otp)
-    return oneTimeCode(otp)
+    return codes.createOneTimeCode(this.app, record, code, sentTo)
   }
 
   findOneTimeCode(id: string): OneTimeCode | null {
-    const otp = this.findOtp(id)
-    return otp ? oneTimeCode(otp) : null
+    return codes.findOneTimeCode(this.app, id)
   }
 
   oneTimeCodeMatches(id: string, code: string): boolean {
-    const otp = this.findOtp(id)
-    return !!otp && otp.validatePassword(code)
+    return codes.oneTimeCodeMatches(this.app, id, code)
   }
 
   deleteOneTimeCode(id: string): boolean {
-    const otp = this.findOtp(id)
-    if (!otp) return false
-    this.app.delete(otp)
-    return true
+    return codes.deleteOneTimeCode(this.app, id)
   }
 
   deleteOneTimeCodesOf(record: AuthRecord): void {
@@ -325,10 +306,7 @@ class PocketBaseBackend implements Backend {
   }
 
   sendOneTimeCode(record: AuthRecord, address: string, codeId: string, code: string): void {
-    // An unsaved copy addressed to the new email: PocketBase's OTP mail goes to the record's email.
-    const copy = this.app.findRecordById(record.collection().id, record.id)
-    copy.setEmail(address)
-    $mails.sendRecordOTP(this.app, copy, codeId, code)
+    codes.sendOneTimeCode(this.app, record, address, codeId, code)
   }
 
   mayAuthenticate(record: AuthRecord): boolean {
@@ -336,23 +314,6 @@ class PocketBaseBackend implements Backend {
     // for a request that is not yet signed in to anyone (nil rule: superusers only).
     const collection = asRecord(record).collection()
     return this.app.canAccessRecord(asRecord(record), new RequestInfo({}), collection.authRule as string)
-  }
-
-  private findOtp(id: string): core.Record | null {
-    return orNull(() => this.app.findRecordById(OTPS, id))
-  }
-}
-
-/** PocketBase's system collection of one-time passwords. */
-const OTPS = '_otps'
-
-function oneTimeCode(otp: core.Record): OneTimeCode {
-  return {
-    id: otp.id,
-    collectionId: otp.getString('collectionRef'),
-    recordId: otp.getString('recordRef'),
-    sentTo: otp.getString('sentTo'),
-    createdMs: parsePocketBaseDate(otp.getString('created')) ?? 0,
   }
 }
 
@@ -408,46 +369,3 @@ function inTransaction<T>(app: core.App, fn: (tx: Backend) => T): T {
 
 /** PocketBase's system collection of OAuth2 identities. */
 const EXTERNAL_AUTHS = '_externalAuths'
-
-/** Whether any relation field (base and auth collections) holds `id` of `collectionId`. */
-function isReferenced(app: core.App, collectionId: string, id: string): boolean {
-  for (const collection of app.findAllCollections('base', 'auth')) {
-    if (!collection) continue
-    for (const field of collection.fields as unknown as RelationField[]) {
-      if (field?.type() !== 'relation' || field.collectionId !== collectionId) continue
-      if (findReferencing(app, collection.name, field, id).some((r) => !!r)) return true
-    }
-  }
-  return false
-}
-
-/** Repoints every relation to `fromId` (in `collectionId`) at `toId`. Returns how many records changed. */
-function reassignRelations(app: core.App, collectionId: string, fromId: string, toId: string): number {
-  let changed = 0
-  for (const collection of app.findAllCollections('base', 'auth')) {
-    if (!collection) continue
-    for (const field of collection.fields as unknown as RelationField[]) {
-      if (field?.type() !== 'relation' || field.collectionId !== collectionId) continue
-      for (const record of findReferencing(app, collection.name, field, fromId)) {
-        if (!record) continue
-        if (field.maxSelect > 1) {
-          record.set(field.name, repointedIds(record.getStringSlice(field.name), fromId, toId))
-        } else {
-          record.set(field.name, toId)
-        }
-        app.save(record)
-        changed++
-      }
-    }
-  }
-  return changed
-}
-
-function findReferencing(
-  app: core.App,
-  collectionName: string,
-  field: RelationField,
-  id: string,
-): (core.Record | undefined)[] {
-  return app.findAllRecords(collectionName, $dbx.exp(referencingWhere(field), { id }))
-}
