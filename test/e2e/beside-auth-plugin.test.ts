@@ -41,8 +41,8 @@ function pagesConfig(authFirst: boolean, extra: Record<string, unknown> = {}): s
 }
 
 const ORDERS = [
-  { name: 'auth plugin first (the demo)', authFirst: true },
-  { name: 'anonymous plugin first', authFirst: false },
+  { name: 'auth plugin first', authFirst: true },
+  { name: 'anonymous plugin first (the demo)', authFirst: false },
 ]
 
 /** Our session cookie: HttpOnly, SameSite=Lax, Path=/, a lifetime (the auth plugin's has none of these). */

@@ -39,8 +39,8 @@ const CALLBACK_PAGE = `<script server>
 `
 
 const ORDERS = [
-  { name: 'auth plugin first (the demo)', authFirst: true },
-  { name: 'anonymous plugin first', authFirst: false },
+  { name: 'auth plugin first', authFirst: true },
+  { name: 'anonymous plugin first (the demo)', authFirst: false },
 ]
 
 async function addNote(pb: PocketBaseServer, cookie: string, text: string): Promise<void> {
