@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { pool } from '../support/abuse.ts'
+import { concurrentWrites } from '../support/concurrent-writes.ts'
 import { type GuestSession, signInAsGuest } from '../support/guest.ts'
 import {
   createFullUser,
@@ -68,33 +68,8 @@ function watchOwned(pb: PocketBaseServer, owner: string) {
   }
 }
 
-/** Another client's writes, one at a time, until `stop()`: how many, and the longest in ms. */
-function bystander(pb: PocketBaseServer, token: string) {
-  let longest = 0
-  let count = 0
-  let running = true
-  const done = (async () => {
-    while (running) {
-      const start = performance.now()
-      const res = await fetch(`${pb.url}/api/collections/pings/records`, {
-        method: 'POST',
-        headers: { Authorization: token, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ note: `ping ${count}` }),
-      })
-      await res.arrayBuffer()
-      assert.equal(res.status, 200, `a bystander's write failed: ${res.status}`)
-      longest = Math.max(longest, performance.now() - start)
-      count++
-    }
-  })()
-  return {
-    async stop() {
-      running = false
-      await done
-      return `${count} bystander writes, the longest ${longest.toFixed(0)} ms`
-    },
-  }
-}
+const describeWrites = ({ count, longest }: { count: number; longest: number }) =>
+  `${count} bystander writes, the longest ${longest.toFixed(0)} ms`
 
 const partial = (seen: Set<number>) => [...seen].filter((n) => n > 0 && n < RECORDS)
 
@@ -127,12 +102,12 @@ describe('attack: a guest with thousands of records stalls the site through a me
     await spam(pb, guest, RECORDS)
     const account = await createFullUser(pb)
 
-    const writes = bystander(pb, token)
+    const writes = concurrentWrites(pb, token)
     const watch = watchOwned(pb, guest.record.id)
     await new Promise((resolve) => setTimeout(resolve, 100))
     const session = sessionFrom(await postPasswordLogin(pb, guest.cookie, account.email, account.password), 'merge')
     await watch.stop()
-    t.diagnostic(`merge of ${RECORDS} records: ${await writes.stop()}`)
+    t.diagnostic(`merge of ${RECORDS} records: ${describeWrites(await writes.stop())}`)
 
     assert.equal(session.record.id, account.id)
     assert.ok(
@@ -148,13 +123,13 @@ describe('attack: a guest with thousands of records stalls the site through a me
     await spam(pb, guest, RECORDS)
     setColumns(pb.dataDir, 'users', guest.record.id, { lastSeen: '1970-01-01 00:00:00.000Z' })
 
-    const writes = bystander(pb, token)
+    const writes = concurrentWrites(pb, token)
     const watch = watchOwned(pb, guest.record.id)
     await new Promise((resolve) => setTimeout(resolve, 100))
     const res = await pb.api('/api/pocketpages-anonymous/cleanup', { method: 'POST' })
     const text = await res.text()
     await watch.stop()
-    t.diagnostic(`cleanup of ${RECORDS} records: ${await writes.stop()}`)
+    t.diagnostic(`cleanup of ${RECORDS} records: ${describeWrites(await writes.stop())}`)
 
     assert.equal(res.status, 200, `cleanup failed: ${text}`)
     assert.equal((JSON.parse(text) as { deleted: number }).deleted, 1, text)

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
-import { performance } from 'node:perf_hooks'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
+import { concurrentWrites } from '../support/concurrent-writes.ts'
 import { authRefresh, signInAsGuest } from '../support/guest.ts'
 import {
   createFullUser,
@@ -73,34 +73,6 @@ function watchMoves(pb: PocketBaseServer, onSample?: (moves: number) => void) {
   }
 }
 
-/** Writes through the API, one at a time, until `stop()`; the longest latency in ms. */
-function writer(pb: PocketBaseServer, token: string) {
-  let longest = 0
-  let count = 0
-  let running = true
-  const done = (async () => {
-    while (running) {
-      const start = performance.now()
-      const res = await fetch(`${pb.url}/api/collections/pings/records`, {
-        method: 'POST',
-        headers: { Authorization: token, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ note: `ping ${count}` }),
-      })
-      await res.arrayBuffer()
-      assert.equal(res.status, 200, `a concurrent write failed: ${res.status}`)
-      longest = Math.max(longest, performance.now() - start)
-      count++
-    }
-  })()
-  return {
-    async stop() {
-      running = false
-      await done
-      return { longest, count }
-    },
-  }
-}
-
 describe('a merge of a guest with thousands of records', () => {
   let pb: PocketBaseServer
   let token: string
@@ -127,7 +99,7 @@ describe('a merge of a guest with thousands of records', () => {
       body: { members: [guest.record.id], title: 'tag' },
     })
 
-    const writes = writer(pb, token)
+    const writes = concurrentWrites(pb, token)
     const watch = watchMoves(pb)
     await new Promise((resolve) => setTimeout(resolve, 200))
     const session = sessionFrom(await postPasswordLogin(pb, guest.cookie, user.email, user.password), 'merge')
