@@ -71,10 +71,11 @@ export function adoptFreshSignUp(ctx: OperationContext, guest: AuthRecord, user:
       const hash = tx.passwordHash(freshUser)
       const copied: [string, string][] = []
       for (const field of fields) {
-        const settings = fieldSettings(field)
-        const name = settings.name ?? ''
-        if (!name || settings.system || name === options.anonymousField || name === options.lastSeenField) continue
-        if (!COPIED_TYPES.includes(field.type())) continue
+        // Not PocketBase's own fields (id, tokenKey): they are the record's. The plugin's anonymous
+        // and lastSeen fields are bool and date (requireGuestCollection), so the type test skips them.
+        if (fieldSettings(field).system || !COPIED_TYPES.includes(field.type())) continue
+        // Every field PocketBase hands out has a name.
+        const name = fieldSettings(field).name!
         const value = freshUser.getString(name)
         if (value && !freshGuest.getString(name)) copied.push([name, value])
       }
