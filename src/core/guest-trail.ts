@@ -5,7 +5,7 @@
  * guest's is written (sign-in, keep-alive renewal), so its day is the day the guest's current token
  * was issued; cleared when the browser signs out or becomes a full account. It never adds a
  * Set-Cookie to a response that does not already set the session. `expired()` answers `expiredGuest()`: a request that arrived without a session,
- * with a valid trace, and whose failed session cookie (if any) names no record that still exists.
+ * with a valid trace, and none of whose session cookies (if any) names a record that still exists.
  * It reports once: the trace is cleared in the same response.
  */
 

@@ -101,3 +101,17 @@ describe('the trace cookie is cleared only when there is one', () => {
     assert.equal(traceCookies(out).at(-1)?.maxAge, 0, 'the trace the browser holds must go')
   })
 })
+
+describe('expiredGuest: a request that arrived signed in', () => {
+  it('an Authorization header authenticated it: nothing is reported, whatever trace it carries', () => {
+    const w = new World()
+    const g = browserGuest(w)
+    w.backend.remove('users', g.record.id)
+    const user = w.insertUser()
+    const visit = w.visit(
+      { method: 'GET', cookies: [g.trace] },
+      { load: false, initial: { record: user, token: user.newAuthToken() } },
+    )
+    assert.equal(visit.auth.expiredGuest(), null, 'a signed-in request has no expired guest to hear about')
+  })
+})

@@ -19,7 +19,7 @@
  */
 import { PLUGIN_NAME } from '../constants'
 import { parsePocketBaseDate, SECOND_MS } from '../dates'
-import { ErrorCodes, isAnonymousAuthError, sessionEnded } from '../errors'
+import { isAnonymousAuthError, sessionEnded } from '../errors'
 import { isGuestRecord } from '../guest-identity'
 import type { AuthRecord, Backend } from '../ports'
 import { fieldSettings } from '../ports'
@@ -96,7 +96,9 @@ export function adoptFreshSignUp(ctx: OperationContext, guest: AuthRecord, user:
       return freshGuest
     })
   } catch (error) {
-    if (isAnonymousAuthError(error) && error.code === ErrorCodes.SESSION_ENDED) throw error
+    // The plugin's own refusal (the only one above: the guest's session ended meanwhile) stands;
+    // a failure of PocketBase's falls back to the merge.
+    if (isAnonymousAuthError(error)) throw error
     backend.log.warn(
       `${PLUGIN_NAME}: could not turn the guest into the new OAuth2 account; merging instead`,
       'guestId',
