@@ -5,7 +5,7 @@
  * guest's is written (sign-in, keep-alive renewal), so its day is the day the guest's current token
  * was issued; cleared when the browser signs out or becomes a full account. It never adds a
  * Set-Cookie to a response that does not already set the session. `expired()` answers `expiredGuest()`: a request that arrived without a session,
- * with a valid trace, and whose failed session cookie (if any) names no record that still exists.
+ * with a valid trace, and none of whose session cookies (if any) names a record that still exists.
  * It reports once: the trace is cleared in the same response.
  */
 
@@ -84,8 +84,8 @@ export class GuestTrail implements SessionListener {
     const trace = this.carried()
     if (!trace) return null
     // A session cookie that failed for another reason (replaced by a sign-in elsewhere, say) while
-    // its record still exists: that guest did not expire.
-    if (session.arrivedWith === 'invalid' && this.failedSessionRecordExists()) return null
+    // its record still exists: that guest did not expire. (Without a session cookie this is false.)
+    if (this.failedSessionRecordExists()) return null
     const collection = backend.findCollection(trace.collectionId)
     if (!collection) return null
     const at = traceExpiredAtMs(trace, options.cleanup.retentionDays, collection.authToken.duration)
@@ -93,11 +93,15 @@ export class GuestTrail implements SessionListener {
     return { expiredAt: new Date(Math.min(at, now())) }
   }
 
+  /** Whether any session cookie the request carries names a record that exists (never say "expired" then). */
   private failedSessionRecordExists(): boolean {
-    const { backend, options, exchange, parseClaims } = this.deps
-    const values = readCookieValues(exchange.cookieLines(), options.cookie.name)
-    if (values.length !== 1) return false
-    const claims = readTokenClaims(decodeAuthCookieToken(values[0]!), parseClaims)
+    const { options, exchange } = this.deps
+    return readCookieValues(exchange.cookieLines(), options.cookie.name).some((value) => this.namesRecord(value))
+  }
+
+  private namesRecord(cookieValue: string): boolean {
+    const { backend, parseClaims } = this.deps
+    const claims = readTokenClaims(decodeAuthCookieToken(cookieValue), parseClaims)
     if (!claims) return false
     const collection = backend.findCollection(claims.collectionId)
     return !!collection && backend.findRecordById(collection, claims.id) !== null

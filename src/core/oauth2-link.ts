@@ -85,7 +85,7 @@ export function planGuestLink(backend: Backend, request: LinkRequest, options: L
   if (!email) return { action: 'convert', email: null }
   const owner = backend.findAuthRecordByEmail(collection, email)
   if (!owner) return { action: 'convert', email }
-  if (owner.id === auth.id) return { action: 'convert', email: null }
+  // The guest itself owning the email (owner is auth) falls through: a guest is never merged into.
   if (options.mergeOnSignIn && !isGuestRecord(backend, owner, options.anonymousField)) {
     return { action: 'merge', into: owner }
   }

@@ -34,6 +34,12 @@ describe('machineRequest', () => {
       { 'User-Agent': 'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.1)' },
       'crawler',
     ],
+    ['Yandex by its bare name', { 'User-Agent': 'Yandex/1.01.001 (compatible; Win16; I)' }, 'crawler'],
+    [
+      'YandexImages',
+      { 'User-Agent': 'Mozilla/5.0 (compatible; YandexImages/3.0; +http://yandex.com/bots)' },
+      'crawler',
+    ],
     ['a generic spider', { 'User-Agent': 'SomeSite Spider 3.0' }, 'crawler'],
     ['a CUBOT phone is a person', { 'User-Agent': `Mozilla/5.0 (Linux; Android 11; CUBOT NOTE 20) ${CHROME}` }, null],
     ['"robot" inside a word is not a crawler', { 'User-Agent': `${CHROME} RobotoFont` }, null],

@@ -19,7 +19,7 @@
  */
 import { PLUGIN_NAME } from '../constants'
 import { parsePocketBaseDate, SECOND_MS } from '../dates'
-import { ErrorCodes, isAnonymousAuthError, sessionEnded } from '../errors'
+import { isAnonymousAuthError, sessionEnded } from '../errors'
 import { isGuestRecord } from '../guest-identity'
 import type { AuthRecord, Backend } from '../ports'
 import { fieldSettings } from '../ports'
@@ -71,10 +71,11 @@ export function adoptFreshSignUp(ctx: OperationContext, guest: AuthRecord, user:
       const hash = tx.passwordHash(freshUser)
       const copied: [string, string][] = []
       for (const field of fields) {
-        const settings = fieldSettings(field)
-        const name = settings.name ?? ''
-        if (!name || settings.system || name === options.anonymousField || name === options.lastSeenField) continue
-        if (!COPIED_TYPES.includes(field.type())) continue
+        // Not PocketBase's own fields (id, tokenKey): they are the record's. The plugin's anonymous
+        // and lastSeen fields are bool and date (requireGuestCollection), so the type test skips them.
+        if (fieldSettings(field).system || !COPIED_TYPES.includes(field.type())) continue
+        // Every field PocketBase hands out has a name.
+        const name = fieldSettings(field).name!
         const value = freshUser.getString(name)
         if (value && !freshGuest.getString(name)) copied.push([name, value])
       }
@@ -95,7 +96,9 @@ export function adoptFreshSignUp(ctx: OperationContext, guest: AuthRecord, user:
       return freshGuest
     })
   } catch (error) {
-    if (isAnonymousAuthError(error) && error.code === ErrorCodes.SESSION_ENDED) throw error
+    // The plugin's own refusal (the only one above: the guest's session ended meanwhile) stands;
+    // a failure of PocketBase's falls back to the merge.
+    if (isAnonymousAuthError(error)) throw error
     backend.log.warn(
       `${PLUGIN_NAME}: could not turn the guest into the new OAuth2 account; merging instead`,
       'guestId',

@@ -67,7 +67,7 @@ export function ensureGuest(ctx: OperationContext, requested: { collection?: str
 
 function readPair(ctx: OperationContext): { secret: string; nonce: string } | null {
   const exchange = ctx.session.deps.exchange
-  const nonce = readNonce(exchange.formField?.(NONCE_FIELD) ?? '')
+  const nonce = readNonce(exchange.formField?.(NONCE_FIELD))
   if (!nonce) return null
   const secret = readFormSecret(exchange.cookieLines(), formKeyCookieName(ctx.options))
   return secret ? { secret, nonce } : null
