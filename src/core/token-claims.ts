@@ -36,7 +36,8 @@ export function readTokenClaims(token: unknown, parse: UnverifiedClaimsParser): 
   } catch {
     // Not a token: the payload stays null, refused below.
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null
+  // A number, string or array has none of the claims checked below; only these two cannot be read.
+  if (payload === null || payload === undefined) return null
   const { type, id, collectionId, exp, refreshable } = payload as Record<string, unknown>
   if (typeof type !== 'string' || typeof id !== 'string' || typeof collectionId !== 'string') return null
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return null

@@ -262,6 +262,24 @@ describe('requestUpgradeCode: what each refusal says', () => {
       'per network',
     )
   })
+  it('counts each mail once per guest, per network and per address, each under its own name', () => {
+    const { w, as } = setup()
+    requestUpgradeCode(as(), { email: 'a@mail.test' })
+    const counted = w.backend
+      .counterRows()
+      .filter((row) => row.bucket.startsWith('code/'))
+      .map((row) => [row.bucket.replace(/:[0-9a-f]{32}$/, ''), row.count])
+      .sort()
+    assert.deepEqual(
+      counted,
+      [
+        ['code/address', 1],
+        ['code/guest', 1],
+        ['code/network', 1],
+      ],
+      'three counts, kept apart',
+    )
+  })
   it('the address is case-folded without merging distinct addresses (straße and strasse are two inboxes)', () => {
     const { w, as } = setup({ options: { rateLimit: { perNetwork: 1000 } } })
     for (let i = 0; i < 3; i++) {
