@@ -21,12 +21,12 @@ const EMAIL_MAX_LENGTH = 255
 const CODE_ID = /^[a-z0-9]{1,50}$/
 
 export function codeDigits(collection: CollectionInfo): number {
-  const length = Number(collection.otp?.length) || 0
+  const length = Number(collection.otp.length) || 0
   return Math.max(MIN_CODE_DIGITS, Math.floor(length))
 }
 
 export function codeLifetimeSeconds(collection: CollectionInfo): number {
-  const duration = Math.floor(Number(collection.otp?.duration) || 0)
+  const duration = Math.floor(Number(collection.otp.duration) || 0)
   return duration > 0 ? Math.min(duration, MAX_LIFETIME_SECONDS) : DEFAULT_LIFETIME_SECONDS
 }
 
@@ -41,7 +41,7 @@ export function hasExpired(code: OneTimeCode, collection: CollectionInfo, nowMs:
 
 /** The address to mail, trimmed; refuses what cannot be one and the guests' own made-up addresses. */
 export function checkAddress(input: unknown, guests: { emailPrefix: string; emailDomain: string }): string {
-  const email = typeof input === 'string' ? input.trim() : ''
+  const email = text(input).trim()
   let problem = ''
   if (!email) problem = 'Enter an email address.'
   else if (email.length > EMAIL_MAX_LENGTH) problem = `Use at most ${EMAIL_MAX_LENGTH} characters.`
@@ -53,13 +53,18 @@ export function checkAddress(input: unknown, guests: { emailPrefix: string; emai
 
 /** The code id and the code as typed (spaces and dashes people copy along are dropped). */
 export function checkCodeInput(input: { otpId?: unknown; code?: unknown }): { otpId: string; code: string } {
-  const otpId = typeof input.otpId === 'string' ? input.otpId.trim() : ''
-  const code = typeof input.code === 'string' ? input.code.replace(/[\s-]/g, '') : ''
+  const otpId = text(input.otpId).trim()
+  const code = text(input.code).replace(/[\s-]/g, '')
   if (!CODE_ID.test(otpId)) {
     throw fieldError('otpId', 'This form has no valid code request. Ask for a new code.')
   }
   if (!/^\d{1,32}$/.test(code)) throw fieldError('code', 'Enter the code from the email (digits only).')
   return { otpId, code }
+}
+
+/** A form field's text; anything else (a number, an array, nothing) counts as empty. */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : ''
 }
 
 function isGuestAddress(email: string, guests: { emailPrefix: string; emailDomain: string }): boolean {

@@ -30,13 +30,14 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 /** Returns the claims PocketBase puts in its tokens, or null if `token` is not shaped like one. Never throws. */
 export function readTokenClaims(token: unknown, parse: UnverifiedClaimsParser): TokenClaims | null {
   if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH || !JWT_SHAPE.test(token)) return null
-  let payload: unknown
+  let payload: unknown = null
   try {
     payload = parse(token)
   } catch {
-    return null
+    // Not a token: the payload stays null, refused below.
   }
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return null
+  // A number, string or array has none of the claims checked below; only these two cannot be read.
+  if (payload === null || payload === undefined) return null
   const { type, id, collectionId, exp, refreshable } = payload as Record<string, unknown>
   if (typeof type !== 'string' || typeof id !== 'string' || typeof collectionId !== 'string') return null
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return null

@@ -68,6 +68,7 @@ describe('readTokenClaims', () => {
   }
   const payloads: [string, unknown][] = [
     ['null', null],
+    ['undefined', undefined],
     ['a number', 5],
     ['a string', 'claims'],
     ['an array', [claims]],

@@ -22,7 +22,7 @@ export function failedAttempts(ctx: OperationContext, name: string, limits: Atte
   }
   for (const key of ['perKey', 'perNetwork', 'windowSeconds'] as const) {
     const value = limits?.[key]
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    if (!Number.isInteger(value) || Number(value) < 1) {
       throw new TypeError(`failedAttempts('${name}', limits): limits.${key} must be a whole number >= 1`)
     }
   }

@@ -24,14 +24,15 @@ export function signIn(ctx: OperationContext, authData: { token?: unknown } | nu
   if (!isSafeMethod(session.deps.exchange.method())) session.refuseCrossSite()
   const token = typeof authData?.token === 'string' ? authData.token : null
   const read = verifyToken(backend, token, options.collections, session.deps.parseClaims)
+  // verifyToken answers 'valid' or 'invalid' (with its reason); 'none' is only readSession's.
   const refused =
-    read.state !== 'valid'
-      ? read.state === 'invalid'
+    read.state === 'valid'
+      ? read.claims.refreshable
+        ? null
+        : 'not refreshable (an impersonation token)'
+      : read.state === 'invalid'
         ? read.reason
-        : 'missing'
-      : !read.claims.refreshable
-        ? 'not refreshable (an impersonation token)'
-        : null
+        : read.state
   if (refused !== null || read.state !== 'valid') {
     throw new AnonymousAuthError(
       ErrorCodes.INVALID_TOKEN,
