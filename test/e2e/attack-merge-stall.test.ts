@@ -6,12 +6,9 @@
 // batch at a time while other clients' writes go on. No timings are asserted; the longest write
 // wait is reported (bench/merge-stall.mts measures it at 20,000 records).
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { promisify } from 'node:util'
 import { pool } from '../support/abuse.ts'
-import { concurrentWrites } from '../support/concurrent-writes.ts'
+import { concurrentWrites, sampleCount } from '../support/concurrent-writes.ts'
 import { type GuestSession, signInAsGuest } from '../support/guest.ts'
 import {
   createFullUser,
@@ -24,7 +21,6 @@ import {
 import { type PocketBaseServer, startPocketBase } from '../support/pocketbase.ts'
 import { sqlite } from '../support/sqlite.ts'
 
-const execFileAsync = promisify(execFile)
 const RECORDS = 1500
 
 /** As the attacker: `count` records owned by the guest, created through the API with its own token. */
@@ -41,37 +37,13 @@ async function spam(pb: PocketBaseServer, guest: GuestSession, count: number): P
 }
 
 /** Counts the guest's records from another connection (committed rows only) until `stop()`. */
-function watchOwned(pb: PocketBaseServer, owner: string) {
-  const seen = new Set<number>()
-  let running = true
-  const done = (async () => {
-    while (running) {
-      try {
-        const { stdout } = await execFileAsync('sqlite3', [
-          '-cmd',
-          '.timeout 2000',
-          join(pb.dataDir, 'data.db'),
-          `SELECT count(*) FROM items WHERE owner = '${owner}'`,
-        ])
-        seen.add(Number(stdout.trim()))
-      } catch {
-        // busy: try again
-      }
-    }
-  })()
-  return {
-    seen,
-    async stop() {
-      running = false
-      await done
-    },
-  }
-}
+const watchOwned = (pb: PocketBaseServer, owner: string) =>
+  sampleCount(pb, `SELECT count(*) FROM items WHERE owner = '${owner}'`)
 
 const describeWrites = ({ count, longest }: { count: number; longest: number }) =>
   `${count} bystander writes, the longest ${longest.toFixed(0)} ms`
 
-const partial = (seen: Set<number>) => [...seen].filter((n) => n > 0 && n < RECORDS)
+const partial = (seen: number[]) => [...new Set(seen)].filter((n) => n > 0 && n < RECORDS)
 
 describe('attack: a guest with thousands of records stalls the site through a merge or the cleanup', () => {
   let pb: PocketBaseServer

@@ -6,11 +6,8 @@
 // were, and the cleanup finishes the merge. The longest wait of the other client's writes is
 // reported (bench/merge-stall.mts measures it at 20,000 records), never asserted.
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { promisify } from 'node:util'
-import { concurrentWrites } from '../support/concurrent-writes.ts'
+import { concurrentWrites, sampleCount } from '../support/concurrent-writes.ts'
 import { authRefresh, signInAsGuest } from '../support/guest.ts'
 import {
   createFullUser,
@@ -24,7 +21,6 @@ import {
 import { type PocketBaseServer, startPocketBase } from '../support/pocketbase.ts'
 import { sqlite } from '../support/sqlite.ts'
 
-const execFileAsync = promisify(execFile)
 const RECORDS = 3000
 const MERGES = 'pocketpages_anonymous_merges'
 const MOVES = 'pocketpages_anonymous_merge_moves'
@@ -44,34 +40,8 @@ function countOwned(pb: PocketBaseServer, table: string, owner: string): number 
 }
 
 /** Reads the undo log's size from another connection (committed rows only) until `stop()`. */
-function watchMoves(pb: PocketBaseServer, onSample?: (moves: number) => void) {
-  const seen: number[] = []
-  let running = true
-  const done = (async () => {
-    while (running) {
-      try {
-        const { stdout } = await execFileAsync('sqlite3', [
-          '-cmd',
-          '.timeout 2000',
-          join(pb.dataDir, 'data.db'),
-          `SELECT count(*) FROM ${MOVES}`,
-        ])
-        const moves = Number(stdout.trim())
-        seen.push(moves)
-        onSample?.(moves)
-      } catch {
-        // A busy database or a killed server: try again.
-      }
-    }
-  })()
-  return {
-    seen,
-    async stop() {
-      running = false
-      await done
-    },
-  }
-}
+const watchMoves = (pb: PocketBaseServer, onSample?: (moves: number) => void) =>
+  sampleCount(pb, `SELECT count(*) FROM ${MOVES}`, onSample)
 
 describe('a merge of a guest with thousands of records', () => {
   let pb: PocketBaseServer
