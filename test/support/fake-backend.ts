@@ -170,6 +170,7 @@ export type Operation =
   | 'validate'
   | 'hashPassword'
   | 'findStaleGuests'
+  | 'findReferencing'
   | 'countGuests'
   | 'writeDateQuietly'
   | 'reassignRelations'
@@ -738,6 +739,7 @@ export class FakeBackend implements Backend {
 
   /** The SQL of backend.ts: rows whose field holds `id` (in insertion order), never `id` in its own collection. */
   findReferencing(ref: RelationRef, id: string, limit: number): FakeRecord[] {
+    this.db.runHooks('findReferencing', [ref, id, limit])
     const owner = this.db.collection(ref.collection.id)!
     return this.db
       .table(owner)

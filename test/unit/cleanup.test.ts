@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deleteAbandonedGuests, dryRunFlag } from '../../src/core/cleanup.ts'
+import { MERGE_LEASE_MS } from '../../src/core/merge-batches.ts'
 import { resolveOptions } from '../../src/core/options.ts'
+import type { PendingMerge } from '../../src/core/ports.ts'
+import type { FakeRecord } from '../support/fake-backend.ts'
 import { authFields } from '../support/fake-backend.ts'
 import { T0, World } from '../support/fake-world.ts'
 
@@ -189,6 +192,140 @@ describe('cleanup: batches and limits', () => {
       prunedCounters: 0,
     })
     assert.equal(w.backend.row('users', guest.id), null)
+  })
+})
+
+describe('cleanup: flagged records it leaves alone', () => {
+  it('a guest with an OAuth2 identity is kept, logged, and paged past', () => {
+    const w = new World()
+    const linked = w.insertGuest({ lastSeen: date(0) })
+    w.backend.linkExternalAuth(linked, 'oidc', 'sub-1')
+    const after = w.insertGuest({ lastSeen: date(1) })
+    const report = run(w, { batchSize: 1 })
+    assert.deepEqual([report.deleted, report.skipped], [1, 1], JSON.stringify(report))
+    assert.ok(w.backend.row('users', linked.id), 'a flagged record with an OAuth2 identity is never deleted')
+    assert.equal(w.backend.row('users', after.id), null, 'the guest after it was reached and deleted')
+    assert.deepEqual(
+      w.backend.logs.map((l) => [l.level, l.message, ...l.keyValues]),
+      [
+        [
+          'warn',
+          'pocketpages-plugin-anonymous: cleanup kept a flagged record that has an OAuth2 identity',
+          'collection',
+          'users',
+          'recordId',
+          linked.id,
+        ],
+      ],
+      'the operator is told which record was kept, and where',
+    )
+  })
+})
+
+describe('cleanup: guests with a merge under way', () => {
+  /** A journal row: `guest` is being merged into `target`, its runner last heard of `silentMs` ago. */
+  function pendingMerge(w: World, guest: FakeRecord, target: FakeRecord, silentMs = 0): PendingMerge {
+    const now = w.clock.now()
+    const merge: PendingMerge = {
+      guestCollection: guest.collection().id,
+      guest: guest.id,
+      targetCollection: target.collection().id,
+      target: target.id,
+      tokenKey: guest.tokenKey(),
+      state: 'moving',
+      attempt: 1,
+      heartbeat: now - silentMs,
+      started: now - silentMs,
+    }
+    w.backend.merges.insert(merge)
+    return merge
+  }
+
+  /** Two stale guests, the first (by last activity) being merged by a live runner, and the account. */
+  function world() {
+    const w = new World()
+    const merging = w.insertGuest({ lastSeen: date(0) })
+    const after = w.insertGuest({ lastSeen: date(1) })
+    const account = w.insertUser()
+    pendingMerge(w, merging, account)
+    return { w, merging, after }
+  }
+
+  it('a guest whose merge is running is skipped (the app is not asked about it), and paged past', () => {
+    const { w, merging, after } = world()
+    const asked: string[] = []
+    const report = run(
+      w,
+      { batchSize: 1 },
+      { beforeGuestDelete: ({ guest }: { guest: { id: string } }) => asked.push(guest.id) > 0 },
+    )
+    assert.deepEqual([report.deleted, report.skipped, report.finishedMerges], [1, 1, 0], JSON.stringify(report))
+    assert.ok(w.backend.row('users', merging.id), 'the guest being merged is left to its merge')
+    assert.equal(w.backend.row('users', after.id), null, 'the guest after it was reached and deleted')
+    assert.deepEqual(asked, [after.id], 'beforeGuestDelete is asked only about the guest that could go')
+  })
+
+  it('a dry run does not count a guest whose merge is running', () => {
+    const { w, after } = world()
+    const options = resolveOptions({ cleanup: { batchSize: 1 } })
+    const report = deleteAbandonedGuests(w.backend, options, w.clock.now(), { dryRun: true })
+    assert.deepEqual(
+      [report.wouldDelete, report.skipped, report.byCollection],
+      [1, 1, { users: 1 }],
+      `only ${after.id} would be deleted: ${JSON.stringify(report)}`,
+    )
+  })
+
+  it('a merge begun after the query (before the deletion) keeps the guest; the run goes on', () => {
+    const w = new World()
+    const merging = w.insertGuest({ lastSeen: date(0) })
+    const after = w.insertGuest({ lastSeen: date(1) })
+    const account = w.insertUser()
+    const row = w.backend.row('users', merging.id)
+    // Another request begins merging the first guest just before the cleanup's deletion of it.
+    w.backend.before('transaction', () => pendingMerge(w, merging, account))
+    const report = run(w, { batchSize: 1 })
+    assert.deepEqual([report.deleted, report.skipped, report.failed], [1, 1, 0], JSON.stringify(report))
+    assert.deepEqual(w.backend.row('users', merging.id), row, 'the guest now being merged is untouched')
+    assert.equal(w.backend.row('users', after.id), null, 'the guest after it was reached and deleted')
+  })
+
+  it('a stalled merge the cleanup cannot finish is logged; its guest stays, and the run goes on', () => {
+    const w = new World()
+    const merging = w.insertGuest({ lastSeen: date(0) })
+    const other = w.insertGuest({ lastSeen: date(1) })
+    pendingMerge(w, merging, w.insertUser(), MERGE_LEASE_MS + 1000)
+    w.backend.before('transaction', () => {
+      throw new Error('database is locked')
+    })
+    const report = run(w)
+    assert.deepEqual([report.finishedMerges, report.deleted, report.skipped], [0, 1, 1], JSON.stringify(report))
+    assert.ok(w.backend.row('users', merging.id), 'the guest of the unfinished merge is not deleted')
+    assert.equal(w.backend.row('users', other.id), null, 'the other stale guest was deleted')
+    assert.deepEqual(
+      w.backend.logs.map((l) => [l.level, l.message, ...l.keyValues]),
+      [
+        [
+          'warn',
+          'pocketpages-plugin-anonymous: cleanup could not finish a merge left midway',
+          'guestId',
+          merging.id,
+          'error',
+          'Error: database is locked',
+        ],
+      ],
+      'the operator is told which merge is stuck, and why',
+    )
+  })
+
+  it('without the journal table (its migration not run) the cleanup still deletes abandoned guests', () => {
+    const w = new World()
+    const guest = w.insertGuest({ lastSeen: date(0) })
+    w.backend.dropMergesTable()
+    const report = run(w)
+    assert.deepEqual([report.deleted, report.finishedMerges], [1, 0], JSON.stringify(report))
+    assert.equal(w.backend.row('users', guest.id), null, 'the abandoned guest was deleted')
+    assert.deepEqual(w.backend.logs, [], 'nothing to warn about: there are no merges to finish')
   })
 })
 
@@ -402,13 +539,15 @@ describe('cleanup: the dryRun query parameter', () => {
     ['', false],
     ['0', false],
     ['false', false],
+    [' TRUE ', true],
+    [' false ', false],
     ['yes', null],
     ['2', null],
     ['1; DROP', null],
   ]
   for (const [value, expected] of rows) {
     it(`'${value}' is ${expected === null ? 'refused' : expected ? 'a dry run' : 'a real run'}`, () => {
-      assert.equal(dryRunFlag(value), expected, value)
+      assert.equal(dryRunFlag(value), expected, JSON.stringify(value))
     })
   }
 })

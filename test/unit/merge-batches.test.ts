@@ -186,8 +186,23 @@ describe('a merge in batches: a crash midway', () => {
     assert.ok(w.backend.row('users', guest.record.id), 'a guest with a merge under way is never deleted')
 
     w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+    const logsBefore = w.backend.logs.length
     const report = cleanup(w)
     assert.equal(report.finishedMerges, 1)
+    assert.deepEqual(
+      w.backend.logs.slice(logsBefore).map((l) => [l.level, l.message, ...l.keyValues]),
+      [
+        [
+          'info',
+          'pocketpages-plugin-anonymous: cleanup finished a merge left midway',
+          'guestId',
+          guest.record.id,
+          'targetId',
+          user.id,
+        ],
+      ],
+      'the operator is told which merge the cleanup finished',
+    )
     assert.equal(report.deleted, 0, 'the guest went by the merge, not as an abandoned guest')
     assert.deepEqual(owners(w, noteIds), new Set([user.id]), 'every note moved, none was lost')
     assert.deepEqual(w.backend.row('boards', board.id)!.members, ['someone', user.id])
@@ -230,7 +245,22 @@ describe('a merge in batches: a crash midway', () => {
     w.backend.db.hooks.clear()
     assert.equal(w.backend.mergeRows()[0]?.state, 'undoing')
     w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+    const logsBefore = w.backend.logs.length
     assert.equal(cleanup(w).finishedMerges, 1)
+    assert.deepEqual(
+      w.backend.logs.slice(logsBefore).map((l) => [l.level, l.message, ...l.keyValues]),
+      [
+        [
+          'info',
+          'pocketpages-plugin-anonymous: cleanup undid a merge left midway',
+          'guestId',
+          guest.record.id,
+          'targetId',
+          user.id,
+        ],
+      ],
+      'the operator is told which merge the cleanup undid',
+    )
     assert.deepEqual(owners(w, noteIds), new Set([guest.record.id]), 'every note is the guest again')
     assert.equal(w.backend.findAuthRecordByToken(guest.token)?.id, guest.record.id, 'the guest signs in again')
     assert.deepEqual(w.backend.mergeRows(), [])
