@@ -70,6 +70,9 @@ export function beginMerge(
     if (!freshUser || isGuestRecord(tx, freshUser, anonymousField)) {
       throw new AnonymousAuthError(ErrorCodes.INVALID_MERGE_TARGET, 'A guest can only be merged into a full account.')
     }
+    // A merge of this guest is already under way, and this request holds a token issued after it
+    // began (a superuser impersonating the guest): the first merge is left to finish.
+    if (tx.merges.find(guest.collection().id, guest.id)) throw sessionEnded()
     if (onMerge) {
       onMerge({
         guest: freshGuest as unknown as core.Record,

@@ -211,6 +211,19 @@ describe('a merge in batches: the default convention', () => {
     assert.deepEqual(w.backend.mergeRows(), [pending], 'the first merge is left as it stands, for the cleanup')
   })
 
+  it('a token issued for the guest after its merge began (a superuser impersonating it) starts no second merge: SESSION_ENDED', () => {
+    const { w, guest, user } = world()
+    crashAfter(w, 2) // the first merge began and moved a batch, then its process died
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
+    w.backend.db.hooks.clear()
+    const [pending] = w.backend.mergeRows()
+    const current = w.backend.findRecordById(guest.record.collection(), guest.record.id)!
+    const impersonating = w.post(w.cookieFor(current))
+    assert.equal(outcomeOf(impersonating).signedIn, 'guest', 'the new token opens the guest')
+    assert.throws(() => impersonating.auth.mergeAnonymousUser(user), { code: 'SESSION_ENDED' })
+    assert.deepEqual(w.backend.mergeRows(), [pending], 'the first merge is left as it stands, for the cleanup')
+  })
+
   it('records added to the guest just before the last sweep are moved too, in another round, then the guest goes', () => {
     const { w, guest, user, noteIds } = world()
     const added: string[] = []
