@@ -31,11 +31,11 @@ import { recordEvent } from './stats'
 /** Records per transaction: a few tens of milliseconds of writes under load (see bench/merge-stall.mts). */
 export const MOVE_BATCH_SIZE = 200
 /** Undo-log rows deleted per transaction once the guest is gone (plain indexed deletes). */
-const PURGE_BATCH_SIZE = 500
+export const PURGE_BATCH_SIZE = 500
 /** A merge whose runner committed nothing for this long is taken over by the cleanup. */
 export const MERGE_LEASE_MS = 60_000
 /** Last sweeps that found new references before giving up (only server code can add them). */
-const MAX_SWEEPS = 20
+export const MAX_SWEEPS = 20
 
 /** Another runner took the merge over: this one stops where it is. */
 export class MergeSuperseded extends Error {
@@ -60,6 +60,8 @@ export function beginMerge(
 ): PendingMerge {
   return backend.transaction((tx) => {
     const freshGuest = tx.findRecordById(guest.collection(), guest.id)
+    // Still the same guest session: a concurrent sign-out, upgrade or merge (a merge ends the
+    // session in its first transaction, so a second one of this guest stops here) wins.
     if (!freshGuest || freshGuest.tokenKey() !== guest.tokenKey()) throw sessionEnded()
     if (!isGuestRecord(tx, freshGuest, anonymousField)) {
       throw new AnonymousAuthError(ErrorCodes.NOT_ANONYMOUS, 'Only a guest can be merged into another account.')
@@ -68,7 +70,8 @@ export function beginMerge(
     if (!freshUser || isGuestRecord(tx, freshUser, anonymousField)) {
       throw new AnonymousAuthError(ErrorCodes.INVALID_MERGE_TARGET, 'A guest can only be merged into a full account.')
     }
-    // A merge of this guest is already under way (its session ended with it): this one is stale.
+    // A merge of this guest is already under way, and this request holds a token issued after it
+    // began (a superuser impersonating the guest): the first merge is left to finish.
     if (tx.merges.find(guest.collection().id, guest.id)) throw sessionEnded()
     if (onMerge) {
       onMerge({
@@ -243,7 +246,8 @@ function undoMoves(backend: Backend, merge: PendingMerge): void {
         const collection = tx.findCollection(move.collection)
         const record = collection && tx.findRecordById(collection, move.record)
         if (record) {
-          record.set(move.field, move.multiple ? move.previous : (move.previous[0] ?? ''))
+          // A single relation's move logged the one id it held (the guest's: that is why it moved).
+          record.set(move.field, move.multiple ? move.previous : move.previous[0]!)
           tx.saveNoValidate(record)
         }
         tx.merges.removeMove(merge, move)

@@ -190,6 +190,7 @@ export type Operation =
   | 'counters.add'
   | 'counters.addBelow'
   | 'counters.prune'
+  | 'relationsTo'
 
 type BeforeHook = (args: unknown[]) => void
 
@@ -719,6 +720,7 @@ export class FakeBackend implements Backend {
 
   /** PocketBase's collection references: relation fields of base and auth collections (views skipped). */
   relationsTo(collection: CollectionInfo): RelationRef[] {
+    this.db.runHooks('relationsTo', [collection])
     const refs: RelationRef[] = []
     for (const owner of this.db.collections) {
       if (owner.type === 'view') continue

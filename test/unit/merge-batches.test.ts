@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deleteAbandonedGuests } from '../../src/core/cleanup.ts'
-import { BATCH_BUDGET_MS } from '../../src/core/guest-deletion.ts'
-import { MERGE_LEASE_MS, MOVE_BATCH_SIZE } from '../../src/core/merge-batches.ts'
+import { BATCH_BUDGET_MS, DELETE_BATCH_SIZE } from '../../src/core/guest-deletion.ts'
+import { MAX_SWEEPS, MERGE_LEASE_MS, MOVE_BATCH_SIZE, PURGE_BATCH_SIZE } from '../../src/core/merge-batches.ts'
 import type { MergeContext } from '../../src/core/options.ts'
 import { resolveOptions } from '../../src/core/options.ts'
 import type { PendingMerge } from '../../src/core/ports.ts'
+import { readStats } from '../../src/core/stats.ts'
 import type { FakeRecord } from '../support/fake-backend.ts'
 import { outcomeOf, World, type WorldSpec } from '../support/fake-world.ts'
 
@@ -48,9 +49,39 @@ function crashAfter(w: World, after: number): void {
   )
 }
 
+/** Only the `nth` transaction from now fails (the ones before it commit, the ones after it run). */
+function crashAt(w: World, nth: number): void {
+  let seen = 0
+  w.backend.before(
+    'transaction',
+    () => {
+      if (++seen === nth) throw new Error('crash')
+    },
+    nth,
+  )
+}
+
+/** Another process takes the merge over: the journal row's attempt moves on (the running merge holds the old one). */
+function takeOver(w: World): void {
+  const row = w.backend.db.merges.values().next().value as PendingMerge
+  row.attempt++
+}
+
 function cleanup(w: World) {
   return deleteAbandonedGuests(w.backend, resolveOptions({}), w.clock.now())
 }
+
+/** The warning an operator reads in PocketBase's logs when a merge stops midway. */
+const STOPPED_MIDWAY = 'pocketpages-plugin-anonymous: a merge stopped midway; the cleanup finishes it'
+
+const warnings = (w: World) =>
+  w.backend.logs.filter((l) => l.level === 'warn').map(({ message, keyValues }) => ({ message, keyValues }))
+
+/** The merges in the operator's stats (stats.ts). */
+const mergedCount = (w: World) => readStats(w.backend, w.options, w.clock.now()).totals.merged
+
+/** The notes that still point at `id`. */
+const notesOf = (w: World, id: string) => w.backend.rowsOf('notes').filter((r) => r.owner === id).length
 
 describe('a merge in batches: the default convention', () => {
   it('moves every record in batches of MOVE_BATCH_SIZE, each its own transaction, and deletes the guest last', () => {
@@ -137,9 +168,154 @@ describe('a merge in batches: the default convention', () => {
       },
       100_000,
     )
-    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'INVALID_MERGE_TARGET' })
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), {
+      code: 'INVALID_MERGE_TARGET',
+      message: 'The account to merge into no longer exists.',
+    })
     assert.deepEqual(owners(w, noteIds), new Set([guest.record.id]))
     assert.ok(w.backend.row('users', guest.record.id), 'the guest stays')
+  })
+
+  it("the account's collection deleted as the merge began: MERGE_FAILED says so, nothing changed", () => {
+    const w = new World({ options: { collections: ['users', 'members'] } })
+    w.addNotes()
+    w.backend.addCollection('members')
+    const guest = w.signInGuest()
+    const member = w.backend.insert('members', { email: 'member@mail.test' })
+    const note = w.backend.insert('notes', { owner: guest.record.id })
+    w.backend.before('merges.insert', () => {
+      const collections = w.backend.db.collections
+      collections.splice(
+        collections.findIndex((c) => c.name === 'members'),
+        1,
+      )
+    })
+    const visit = w.post(guest.cookie)
+    assert.throws(() => visit.auth.mergeAnonymousUser(member), {
+      code: 'MERGE_FAILED',
+      message: "Moving the guest's records failed: collection pbc_members no longer exists. Nothing was changed.",
+    })
+    assert.equal(w.backend.row('notes', note.id)!.owner, guest.record.id, 'the note stays with the guest')
+    assert.equal(w.backend.findAuthRecordByToken(guest.token)?.id, guest.record.id, 'the guest signs in again')
+    assert.deepEqual(w.backend.mergeRows(), [], 'no journal row is left')
+  })
+
+  it('a second merge of a guest whose merge is under way is refused (its session ended): SESSION_ENDED', () => {
+    const { w, guest, user } = world()
+    const second = w.post(guest.cookie) // this request read the guest before the first merge began
+    crashAfter(w, 2) // the first merge began and moved a batch, then its process died
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
+    w.backend.db.hooks.clear()
+    const [pending] = w.backend.mergeRows()
+    assert.throws(() => second.auth.mergeAnonymousUser(user), { code: 'SESSION_ENDED' })
+    assert.deepEqual(w.backend.mergeRows(), [pending], 'the first merge is left as it stands, for the cleanup')
+  })
+
+  it('a token issued for the guest after its merge began (a superuser impersonating it) starts no second merge: SESSION_ENDED', () => {
+    const { w, guest, user } = world()
+    crashAfter(w, 2) // the first merge began and moved a batch, then its process died
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
+    w.backend.db.hooks.clear()
+    const [pending] = w.backend.mergeRows()
+    const current = w.backend.findRecordById(guest.record.collection(), guest.record.id)!
+    const impersonating = w.post(w.cookieFor(current))
+    assert.equal(outcomeOf(impersonating).signedIn, 'guest', 'the new token opens the guest')
+    assert.throws(() => impersonating.auth.mergeAnonymousUser(user), { code: 'SESSION_ENDED' })
+    assert.deepEqual(w.backend.mergeRows(), [pending], 'the first merge is left as it stands, for the cleanup')
+  })
+
+  it('records added to the guest just before the last sweep are moved too, in another round, then the guest goes', () => {
+    const { w, guest, user, noteIds } = world()
+    const added: string[] = []
+    w.backend.before(
+      'relationsTo',
+      () => {
+        // The last sweep (in the deleting transaction) looks: server code has just given the guest more than a batch.
+        if (!w.backend.db.txOpen || added.length > 0) return
+        for (let i = 0; i <= MOVE_BATCH_SIZE; i++) added.push(w.backend.insert('notes', { owner: guest.record.id }).id)
+      },
+      1000,
+    )
+    const visit = w.post(guest.cookie)
+    visit.auth.mergeAnonymousUser(user)
+    assert.equal(added.length, MOVE_BATCH_SIZE + 1, 'the late records were added')
+    assert.deepEqual(owners(w, [...noteIds, ...added]), new Set([user.id]), 'they moved too: none was unset')
+    assert.equal(w.backend.row('users', guest.record.id), null, 'the guest is gone')
+    assert.deepEqual(w.backend.mergeRows(), [], 'the journal row is gone')
+    assert.equal(outcomeOf(visit).signedIn, 'user', 'the request is signed in as the account')
+  })
+
+  it('gives up after MAX_SWEEPS last sweeps that each found new records: MERGE_FAILED, everything put back', () => {
+    const w = new World()
+    w.addNotes()
+    const guest = w.signInGuest()
+    const user = w.insertUser()
+    const added: string[] = []
+    let sweeps = 0
+    // Each save takes a batch's whole budget, so a transaction moves one record and leaves the rest.
+    w.backend.before('save', () => w.clock.advance(BATCH_BUDGET_MS / 1000), 100_000)
+    w.backend.before(
+      'relationsTo',
+      () => {
+        // Each time the last sweep looks, server code has just given the guest more than it can move.
+        if (!w.backend.db.txOpen) return
+        sweeps++
+        for (let i = 0; i < 2; i++) added.push(w.backend.insert('notes', { owner: guest.record.id }).id)
+      },
+      100_000,
+    )
+    const visit = w.post(guest.cookie)
+    assert.throws(() => visit.auth.mergeAnonymousUser(user), {
+      code: 'MERGE_FAILED',
+      message:
+        "Moving the guest's records failed: records kept being added to the guest during the merge. Nothing was changed.",
+    })
+    assert.equal(sweeps, MAX_SWEEPS, 'the merge went round MAX_SWEEPS times, no more')
+    assert.deepEqual(owners(w, added), new Set([guest.record.id]), "every record is the guest's again")
+    assert.equal(w.backend.findAuthRecordByToken(guest.token)?.id, guest.record.id, 'the guest signs in again')
+    assert.deepEqual(w.backend.mergeRows(), [], 'no journal row is left')
+    assert.equal(mergedCount(w), 0, 'an undone merge is not counted')
+  })
+
+  it('purges an undo log longer than PURGE_BATCH_SIZE to the last row, then the journal row', () => {
+    const w = new World()
+    w.addNotes()
+    const guest = w.signInGuest()
+    const user = w.insertUser()
+    for (let i = 0; i <= PURGE_BATCH_SIZE; i++) w.backend.insert('notes', { owner: guest.record.id })
+    w.post(guest.cookie).auth.mergeAnonymousUser(user)
+    assert.equal(notesOf(w, user.id), PURGE_BATCH_SIZE + 1, 'every note moved')
+    assert.equal(w.backend.mergeMoveCount(), 0, 'every undo-log row is gone')
+    assert.deepEqual(w.backend.mergeRows(), [], 'the journal row is gone')
+  })
+
+  it('undoing stops each batch once it spent BATCH_BUDGET_MS (slow saves), and still puts every move back', () => {
+    const { w, guest, user, noteIds } = world()
+    let saves = 0
+    w.backend.before(
+      'save',
+      () => {
+        if (++saves === MOVE_BATCH_SIZE * 2 + 1) throw new Error('owner: Value must be unique.')
+      },
+      100_000,
+    )
+    w.backend.before('saveNoValidate', () => w.clock.advance(0.03), 100_000) // each save takes 30 ms
+    const start = w.backend.trace.length
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
+    const perTransaction: number[] = []
+    for (const entry of w.backend.trace.slice(start)) {
+      if (entry === 'tx:begin') perTransaction.push(0)
+      else if (entry === 'saveNoValidate:notes') perTransaction[perTransaction.length - 1]!++
+    }
+    const most = Math.max(...perTransaction)
+    assert.ok(
+      most * 30 <= BATCH_BUDGET_MS + 30,
+      `a transaction put back ${most} notes (${most * 30} ms): past the budget`,
+    )
+    assert.ok(most > 1, 'a batch still does as much as its budget allows')
+    assert.deepEqual(owners(w, noteIds), new Set([guest.record.id]), 'every moved note went back to the guest')
+    assert.equal(w.backend.findAuthRecordByToken(guest.token)?.id, guest.record.id, 'the guest signs in again')
+    assert.deepEqual(w.backend.mergeRows(), [], 'no journal row is left')
   })
 
   it('a batch stops once it spent BATCH_BUDGET_MS (slow saves): more, smaller transactions, all moved', () => {
@@ -269,22 +445,126 @@ describe('a merge in batches: a crash midway', () => {
   it('a runner whose merge was taken over stops at its next batch (two runners never work on one)', () => {
     const { w, guest, user } = world()
     let begun = 0
+    let takenOverAt = 0
     w.backend.before(
       'transaction',
       () => {
         // After the first batch, another process takes the merge over.
         if (++begun === 3) {
-          const row = w.backend.db.merges.values().next().value as PendingMerge
-          row.attempt++
+          takeOver(w)
+          takenOverAt = w.backend.trace.length
         }
       },
       1000,
     )
     assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), {
       code: 'MERGE_FAILED',
-      message: /took too long/,
+      message:
+        'The merge could not finish (it took too long); the next cleanup run finishes it or puts back what it moved.',
     })
     assert.equal(w.backend.mergeRows()[0]?.state, 'moving', 'the stopped runner undid nothing: the new owner goes on')
+    assert.equal(transactions(w, takenOverAt), 1, 'the batch that found it taken over was its last transaction')
+    assert.deepEqual(
+      warnings(w),
+      [
+        {
+          message: STOPPED_MIDWAY,
+          keyValues: [
+            'guestId',
+            guest.record.id,
+            'state',
+            'moving',
+            'error',
+            'Error: another process took this merge over',
+          ],
+        },
+      ],
+      'the operator reads which guest, where it stopped and why',
+    )
+  })
+
+  it('stopped after the guest went (purging the undo log): the merge stands, the operator is told, the cleanup purges', () => {
+    const { w, guest, user, noteIds } = world()
+    let crashed = false
+    w.backend.before(
+      'transaction',
+      () => {
+        // The first transaction after the guest's deletion (the undo log's purge) dies.
+        if (crashed || w.backend.row('users', guest.record.id)) return
+        crashed = true
+        throw new Error('crash')
+      },
+      1000,
+    )
+    const visit = w.post(guest.cookie)
+    const { record } = visit.auth.mergeAnonymousUser(user)
+    assert.equal(record.id, user.id, 'the merge happened: signed in as the account')
+    assert.equal(outcomeOf(visit).signedIn, 'user', 'the request is signed in as the account')
+    assert.deepEqual(owners(w, noteIds), new Set([user.id]), 'every note moved')
+    assert.deepEqual(
+      warnings(w),
+      [{ message: STOPPED_MIDWAY, keyValues: ['guestId', guest.record.id, 'state', 'done', 'error', 'Error: crash'] }],
+      'the operator reads which guest, where it stopped and why',
+    )
+    assert.equal(w.backend.mergeRows()[0]?.state, 'done', 'the journal row waits for the cleanup')
+    assert.equal(mergedCount(w), 1, 'the merge is counted: the guest is gone')
+    w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+    assert.equal(cleanup(w).finishedMerges, 1, 'the cleanup finished it')
+    assert.equal(w.backend.mergeMoveCount(), 0, 'the undo log is purged')
+    assert.deepEqual(w.backend.mergeRows(), [], 'the journal row is gone')
+    assert.equal(mergedCount(w), 1, 'finishing it did not count it again')
+  })
+
+  it('the cleanup takes a merge over once its runner was silent for exactly MERGE_LEASE_MS, not a millisecond before', () => {
+    const { w, guest, user, noteIds } = world()
+    crashAfter(w, 2)
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
+    w.backend.db.hooks.clear()
+    const { heartbeat } = w.backend.mergeRows()[0]!
+    w.clock.ms = heartbeat + MERGE_LEASE_MS - 1
+    assert.equal(cleanup(w).finishedMerges, 0, 'a millisecond before the lease ends the runner may still be alive')
+    assert.equal(w.backend.mergeRows()[0]?.attempt, 1, 'not taken over')
+    w.clock.ms = heartbeat + MERGE_LEASE_MS
+    assert.equal(cleanup(w).finishedMerges, 1, 'silent for the whole lease: taken over and finished')
+    assert.deepEqual(owners(w, noteIds), new Set([user.id]), 'every note moved')
+  })
+
+  it('each takeover counts in the journal row (attempt), so an operator sees a merge that keeps failing', () => {
+    const { w, guest, user, noteIds } = world()
+    crashAfter(w, 2)
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
+    w.backend.db.hooks.clear()
+    assert.equal(w.backend.mergeRows()[0]?.attempt, 1, 'the first runner')
+    for (const attempt of [2, 3]) {
+      w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+      crashAfter(w, 1) // the cleanup's takeover commits, then its process dies
+      assert.equal(cleanup(w).finishedMerges, 0, 'the cleanup could not finish it')
+      w.backend.db.hooks.clear()
+      assert.equal(w.backend.mergeRows()[0]?.attempt, attempt, `runner ${attempt} took it over`)
+    }
+    w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+    assert.equal(cleanup(w).finishedMerges, 1, 'a later run finishes it')
+    assert.deepEqual(owners(w, noteIds), new Set([user.id]), 'every note moved')
+  })
+
+  it('a cleanup whose listing is outdated (another runner took the merge over since) leaves it to the next run', () => {
+    const { w, guest, user, noteIds } = world()
+    crashAfter(w, 2)
+    assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
+    w.backend.db.hooks.clear()
+    w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+    w.backend.before('transaction', () => {
+      // Between this run's listing and its takeover, another runner took the merge over and, a
+      // lease later, is silent in turn: this run's view (attempt 1) is not the merge as it stands.
+      takeOver(w)
+      const row = w.backend.db.merges.values().next().value as PendingMerge
+      row.heartbeat = w.clock.now()
+      w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+    })
+    assert.equal(cleanup(w).finishedMerges, 0, 'not taken over from an outdated view')
+    assert.equal(w.backend.mergeRows()[0]?.attempt, 2, "the other runner's takeover stands")
+    assert.equal(cleanup(w).finishedMerges, 1, 'the next run reads it afresh and finishes it')
+    assert.deepEqual(owners(w, noteIds), new Set([user.id]), 'every note moved')
   })
 })
 
@@ -304,6 +584,51 @@ describe('a merge in batches: the onMerge hook', () => {
     assert.deepEqual(w.backend.row('boards', board.id)!.members, ['someone'], 'the membership was unset')
     assert.equal(w.backend.row('users', guest.record.id), null)
     assert.deepEqual(w.backend.mergeRows(), [])
+  })
+
+  it('stopped midway past the hook: the merge stands (signed in, counted once), the operator is told, the cleanup finishes it', () => {
+    const { w, guest, user } = world({ options: { onMerge: () => {} } }, { cascadeDelete: true })
+    crashAt(w, 2) // the hook's transaction committed; the first batch of leftovers dies
+    const visit = w.post(guest.cookie)
+    const { record } = visit.auth.mergeAnonymousUser(user)
+    assert.equal(record.id, user.id, 'the merge happened: signed in as the account')
+    assert.equal(outcomeOf(visit).signedIn, 'user', 'the request is signed in as the account')
+    assert.deepEqual(
+      warnings(w),
+      [
+        {
+          message: STOPPED_MIDWAY,
+          keyValues: ['guestId', guest.record.id, 'state', 'detaching', 'error', 'Error: crash'],
+        },
+      ],
+      'the operator reads which guest, where it stopped and why',
+    )
+    assert.equal(mergedCount(w), 1, "counted in the hook's transaction, the point of no return")
+    w.clock.advance(MERGE_LEASE_MS / 1000 + 1)
+    assert.equal(cleanup(w).finishedMerges, 1, 'the cleanup finished it')
+    assert.equal(w.backend.row('users', guest.record.id), null, 'the guest is gone')
+    assert.equal(notesOf(w, guest.record.id), 0, 'nothing points at the guest')
+    assert.deepEqual(w.backend.mergeRows(), [], 'the journal row is gone')
+    assert.equal(mergedCount(w), 1, 'finishing it did not count it again')
+  })
+
+  it('a runner whose merge was taken over while detaching stops at its next batch, leaving the rest to the new owner', () => {
+    const { w, guest, user } = world({ options: { onMerge: () => {} } }, { cascadeDelete: true })
+    let begun = 0
+    w.backend.before(
+      'transaction',
+      () => {
+        if (++begun === 3) takeOver(w) // after the first batch of leftovers
+      },
+      1000,
+    )
+    w.post(guest.cookie).auth.mergeAnonymousUser(user)
+    assert.equal(notesOf(w, guest.record.id), NOTES - DELETE_BATCH_SIZE, 'one batch went; the rest waits for the owner')
+    assert.deepEqual(
+      warnings(w).map((l) => l.keyValues),
+      [['guestId', guest.record.id, 'state', 'detaching', 'error', 'Error: another process took this merge over']],
+      'the operator reads why it stopped',
+    )
   })
 
   it("a required relation the hook left on the guest refuses the merge and rolls the hook's writes back", () => {

@@ -1,6 +1,7 @@
-// Merging a guest into an existing account (mergeAnonymousUser, merge.ts): one transaction that
-// re-checks the guest session, repoints (or hands to onMerge) the guest's data, deletes the guest;
-// on any failure nothing changes.
+// Merging a guest into an existing account (mergeAnonymousUser, merge.ts): re-checks the guest
+// session, repoints (or hands to onMerge) the guest's data, deletes the guest; on any failure
+// nothing changes. Both ways it runs are covered where their code differs: in short transactions
+// with the merge journal (merge-batches.test.ts has the rest), or in one transaction without it.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { AnonymousAuthError, ErrorCodes } from '../../src/core/errors.ts'
@@ -27,6 +28,15 @@ function world(spec: WorldSpec = {}) {
   return { w, guest, user, note, board, othersNote }
 }
 
+/**
+ * The two ways a merge runs: in short transactions with the journal (the migration ran), or in one
+ * transaction where the journal table is missing. Their rules and outcomes are the same.
+ */
+const PATHS: [string, (w: World) => void][] = [
+  ['in batches', () => {}],
+  ['in one transaction (no journal table)', (w) => w.backend.dropMergesTable()],
+]
+
 describe('mergeAnonymousUser: the default merge', () => {
   it('repoints every relation to the account, deletes the guest and signs in as the account', () => {
     const { w, guest, user, note, board, othersNote } = world()
@@ -44,20 +54,23 @@ describe('mergeAnonymousUser: the default merge', () => {
 })
 
 describe('mergeAnonymousUser: the onMerge hook', () => {
-  it('runs instead of the default, inside the transaction, with both records and the transaction app', () => {
-    const seen: unknown[] = []
-    const { w, guest, user, note } = world({
-      options: {
-        onMerge: ({ guest: g, user: u, app }: MergeContext) => {
-          seen.push([(g as unknown as FakeRecord).id, (u as unknown as FakeRecord).id, app])
+  for (const [path, arrange] of PATHS) {
+    it(`runs instead of the default, inside the transaction, with both records and the transaction app (${path})`, () => {
+      const seen: unknown[] = []
+      const { w, guest, user, note } = world({
+        options: {
+          onMerge: ({ guest: g, user: u, app }: MergeContext) => {
+            seen.push([(g as unknown as FakeRecord).id, (u as unknown as FakeRecord).id, app])
+          },
         },
-      },
+      })
+      arrange(w)
+      w.post(guest.cookie).auth.mergeAnonymousUser(user)
+      assert.deepEqual(seen, [[guest.record.id, user.id, { app: 'transaction' }]])
+      assert.equal(w.backend.row('notes', note.id)!.owner, '', 'not repointed: the hook chose; the delete unset it')
+      assert.equal(w.backend.row('users', guest.record.id), null)
     })
-    w.post(guest.cookie).auth.mergeAnonymousUser(user)
-    assert.deepEqual(seen, [[guest.record.id, user.id, { app: 'transaction' }]])
-    assert.equal(w.backend.row('notes', note.id)!.owner, '', 'not repointed: the hook chose; the delete unset it')
-    assert.equal(w.backend.row('users', guest.record.id), null)
-  })
+  }
 })
 
 describe('mergeAnonymousUser: failures change nothing', () => {
@@ -94,26 +107,28 @@ describe('mergeAnonymousUser: failures change nothing', () => {
       "Moving the guest's records failed: still referenced. Nothing was changed.",
     ],
   ]
-  for (const [name, spec, arrange, message] of failing) {
-    it(`${name}: MERGE_FAILED (500), rolled back, still the guest`, () => {
-      const { w, guest, user } = world(spec)
-      const visit = w.post(guest.cookie)
-      const rows = {
-        users: w.backend.rowsOf('users'),
-        notes: w.backend.rowsOf('notes'),
-        boards: w.backend.rowsOf('boards'),
-      }
-      arrange(w)
-      assert.throws(() => visit.auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED', status: 500, message })
-      assert.deepEqual(
-        { users: w.backend.rowsOf('users'), notes: w.backend.rowsOf('notes'), boards: w.backend.rowsOf('boards') },
-        rows,
-      )
-      assert.equal(outcomeOf(visit).signedIn, 'guest')
-      assert.deepEqual(w.backend.mergeRows(), [], 'the merge journal keeps no row of an undone merge')
-      assert.equal(w.backend.mergeMoveCount(), 0, 'the undo log is empty once everything went back')
-    })
-  }
+  for (const [path, arrangePath] of PATHS)
+    for (const [name, spec, arrange, message] of failing) {
+      it(`${name}: MERGE_FAILED (500), rolled back, still the guest (${path})`, () => {
+        const { w, guest, user } = world(spec)
+        arrangePath(w)
+        const visit = w.post(guest.cookie)
+        const rows = {
+          users: w.backend.rowsOf('users'),
+          notes: w.backend.rowsOf('notes'),
+          boards: w.backend.rowsOf('boards'),
+        }
+        arrange(w)
+        assert.throws(() => visit.auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED', status: 500, message })
+        assert.deepEqual(
+          { users: w.backend.rowsOf('users'), notes: w.backend.rowsOf('notes'), boards: w.backend.rowsOf('boards') },
+          rows,
+        )
+        assert.equal(outcomeOf(visit).signedIn, 'guest')
+        assert.deepEqual(w.backend.mergeRows(), [], 'the merge journal keeps no row of an undone merge')
+        assert.equal(w.backend.mergeMoveCount(), 0, 'the undo log is empty once everything went back')
+      })
+    }
   it('a plugin error thrown by the hook comes out unchanged', () => {
     const { w, guest, user } = world({
       options: {
@@ -197,35 +212,56 @@ describe('mergeAnonymousUser: who can be merged into whom', () => {
 })
 
 describe('mergeAnonymousUser: a concurrent change wins', () => {
-  const changes: [string, (w: World, guest: FakeRecord, user: FakeRecord) => void, string][] = [
+  const SESSION_ENDED =
+    'This guest session was changed by another request (saved, merged or signed out). Reload the page.'
+  const NOT_A_GUEST = 'Only a guest can be merged into another account.'
+  const NOT_A_FULL_ACCOUNT = 'A guest can only be merged into a full account.'
+  const changes: [string, (w: World, guest: FakeRecord, user: FakeRecord) => void, string, string][] = [
     [
       'the guest signed out meanwhile (token key rotated)',
       (w, guest) => w.backend.change('users', guest.id, { tokenKey: 'rotated' }),
       'SESSION_ENDED',
+      SESSION_ENDED,
     ],
-    ['the guest was deleted meanwhile', (w, guest) => w.backend.remove('users', guest.id), 'SESSION_ENDED'],
+    [
+      'the guest was deleted meanwhile',
+      (w, guest) => w.backend.remove('users', guest.id),
+      'SESSION_ENDED',
+      SESSION_ENDED,
+    ],
     [
       "the guest's flag was cleared meanwhile (same token key)",
       (w, guest) => w.backend.change('users', guest.id, { anonymous: false }),
       'NOT_ANONYMOUS',
+      NOT_A_GUEST,
     ],
-    ['the account was deleted meanwhile', (w, _, user) => w.backend.remove('users', user.id), 'INVALID_MERGE_TARGET'],
+    [
+      'the account was deleted meanwhile',
+      (w, _, user) => w.backend.remove('users', user.id),
+      'INVALID_MERGE_TARGET',
+      NOT_A_FULL_ACCOUNT,
+    ],
     [
       'the account became a guest meanwhile',
       (w, guest, user) =>
         w.backend.change('users', user.id, { password: w.backend.row('users', guest.id)!.password, anonymous: true }),
       'INVALID_MERGE_TARGET',
+      NOT_A_FULL_ACCOUNT,
     ],
   ]
-  for (const [name, change, code] of changes) {
-    it(`${name}: ${code}, nothing merged`, () => {
-      const { w, guest, user, note } = world()
-      const visit = w.post(guest.cookie)
-      w.backend.before('transaction', () => change(w, guest.record, user))
-      assert.throws(() => visit.auth.mergeAnonymousUser(user), { code })
-      assert.equal(w.backend.row('notes', note.id)!.owner, guest.record.id)
-    })
-  }
+  for (const [path, arrange] of PATHS)
+    for (const [name, change, code, message] of changes) {
+      it(`${name}: ${code}, nothing merged (${path})`, () => {
+        const { w, guest, user, note } = world()
+        arrange(w)
+        const visit = w.post(guest.cookie)
+        // Another request commits its change just before the merge's (first) transaction reads.
+        w.backend.before('transaction', () => change(w, guest.record, user))
+        assert.throws(() => visit.auth.mergeAnonymousUser(user), { code, message })
+        assert.equal(w.backend.row('notes', note.id)!.owner, guest.record.id, 'the note stays with the guest')
+        assert.deepEqual(w.backend.mergeRows(), [], 'no merge was begun')
+      })
+    }
   it('SESSION_ENDED says what happened (409)', () => {
     const { w, guest, user } = world()
     const visit = w.post(guest.cookie)
