@@ -22,5 +22,6 @@ export function fieldErrorsOf(error: unknown): Record<string, string> {
 }
 
 export function isUniqueViolation(error: unknown, field: string): boolean {
-  return /must be unique/i.test(fieldErrorsOf(error)[field] ?? '')
+  // No message for the field reads as 'undefined', which is no unique violation either.
+  return /must be unique/i.test(String(fieldErrorsOf(error)[field]))
 }
