@@ -27,23 +27,19 @@ export function encodeAuthCookieValue(token: string, record: CookieRecord): stri
  * oversized, not URL-encoded, not JSON, or has no string token. Never throws.
  */
 export function decodeAuthCookieToken(rawValue: string): string | null {
-  if (rawValue.length === 0 || rawValue.length > MAX_COOKIE_VALUE_LENGTH) return null
-  let json: string
+  if (rawValue.length > MAX_COOKIE_VALUE_LENGTH) return null
   try {
-    json = decodeURIComponent(rawValue)
+    return tokenOf(JSON.parse(decodeURIComponent(rawValue)))
   } catch {
+    // Not URL-encoded, not JSON, or JSON `null` (whose token cannot be read): no token either way.
     return null
   }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(json)
-  } catch {
-    return null
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null
+}
+
+/** The `token` of a parsed cookie value, when it is a string of a token's size. Throws for null. */
+function tokenOf(parsed: unknown): string | null {
   const token = (parsed as { token?: unknown }).token
-  if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null
-  return token
+  return typeof token === 'string' && token.length > 0 && token.length <= MAX_TOKEN_LENGTH ? token : null
 }
 
 /**
@@ -51,10 +47,7 @@ export function decodeAuthCookieToken(rawValue: string): string | null {
  * plugin: an object `{ token }`, its JSON, or the URL-encoded JSON. Null when there is none.
  */
 export function tokenFromCookieValue(value: unknown): string | null {
-  if (value && typeof value === 'object') {
-    const token = (value as { token?: unknown }).token
-    return typeof token === 'string' && token.length > 0 && token.length <= MAX_TOKEN_LENGTH ? token : null
-  }
+  if (value && typeof value === 'object') return tokenOf(value)
   if (typeof value !== 'string') return null
   try {
     return tokenFromCookieValue(JSON.parse(value))

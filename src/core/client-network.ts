@@ -40,9 +40,9 @@ export function clientNetwork(ip: string, prefixes: NetworkPrefixes): string {
 /** Keeps the first `prefix` bits of a big-endian list of `width`-bit parts. */
 function maskBits(parts: number[], width: number, prefix: number): number[] {
   return parts.map((part, i) => {
+    // Parts are at most 16 bits wide, so the mask needs no special case: all bits kept is
+    // (2^width - 1), none kept is 0.
     const kept = Math.min(width, Math.max(0, prefix - i * width))
-    if (kept === width) return part
-    if (kept === 0) return 0
     return part & (((1 << kept) - 1) << (width - kept))
   })
 }
@@ -59,8 +59,10 @@ function parseIpv4(text: string): number[] | null {
 
 /** Eight 16-bit groups, or null. Accepts `::` compression, a trailing dotted IPv4 and a zone (`%eth0`). */
 function parseIpv6(text: string): number[] | null {
-  const address = text.replace(/%[^%]*$/, '')
-  if (!/^[0-9a-f:.]+$/.test(address) || address.length > 45) return null
+  // A zone names an interface, not a network: everything from the first '%' goes. The groups
+  // are then checked one by one (parseGroups), which bounds the length too.
+  const zone = text.indexOf('%')
+  const address = zone === -1 ? text : text.slice(0, zone)
   const halves = address.split('::')
   if (halves.length > 2) return null
   const head = parseGroups(halves[0]!)

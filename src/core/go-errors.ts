@@ -14,7 +14,7 @@ export function goErrorMessage(error: unknown): string {
 /** Per-field messages of a PocketBase validation error; empty when it is not one. */
 export function fieldErrorsOf(error: unknown): Record<string, string> {
   const fields: Record<string, string> = {}
-  for (const part of goErrorMessage(error).split(/;\s+/)) {
+  for (const part of goErrorMessage(error).split(';')) {
     const match = /^([A-Za-z0-9_]+):\s*(.+?)\.?$/.exec(part.trim())
     if (match) fields[match[1]!] = match[2]!
   }
@@ -22,6 +22,6 @@ export function fieldErrorsOf(error: unknown): Record<string, string> {
 }
 
 export function isUniqueViolation(error: unknown, field: string): boolean {
-  const message = fieldErrorsOf(error)[field]
-  return message !== undefined && /must be unique/i.test(message)
+  // No message for the field reads as 'undefined', which is no unique violation either.
+  return /must be unique/i.test(String(fieldErrorsOf(error)[field]))
 }

@@ -33,9 +33,14 @@ const GUEST_HASH = new RegExp(
 /** bcrypt's own default cost, which PocketBase uses when the password field's cost is 0. */
 const DEFAULT_BCRYPT_COST = 10
 
+/** The two-digit cost of a hash at the password field's `cost` (0 = bcrypt's default). */
+function bcryptRounds(cost: number): string {
+  return String(cost > 0 ? cost : DEFAULT_BCRYPT_COST).padStart(2, '0')
+}
+
 /** A guest marker hash at `cost` (the password field's cost, 0 = bcrypt's default). */
 export function guestPasswordHash(crypto: Crypto, cost: number): string {
-  const rounds = String(cost > 0 ? cost : DEFAULT_BCRYPT_COST).padStart(2, '0')
+  const rounds = bcryptRounds(cost)
   const salt = crypto.randomString(21, BCRYPT_ALPHABET) + crypto.randomString(1, SALT_LAST_CHARACTERS)
   return `$2a$${rounds}$${salt}${GUEST_PASSWORD_DIGEST}`
 }
@@ -47,7 +52,7 @@ export function guestPasswordHash(crypto: Crypto, cost: number): string {
  * in with the identity, or sets a password through PocketBase's password reset.
  */
 export function noPasswordHash(crypto: Crypto, cost: number): string {
-  const rounds = String(cost > 0 ? cost : DEFAULT_BCRYPT_COST).padStart(2, '0')
+  const rounds = bcryptRounds(cost)
   const salt = crypto.randomString(21, BCRYPT_ALPHABET) + crypto.randomString(1, SALT_LAST_CHARACTERS)
   const digest = crypto.randomString(30, BCRYPT_ALPHABET) + crypto.randomString(1, SALT_LAST_CHARACTERS)
   return `$2a$${rounds}$${salt}${digest}`

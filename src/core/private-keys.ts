@@ -51,14 +51,11 @@ export class PrivateKeys {
     // The common case, a key that exists, without handing the store a function to call.
     const existing = this.memory.get(name(period))
     if (existing !== undefined && existing !== null) return String(existing)
-    let created = false
     // getOrSet runs its function under the store's lock: do nothing else with the store inside it.
-    const key = this.memory.getOrSet(name(period), () => {
-      created = true
-      return this.crypto.randomString(KEY_LENGTH, KEY_ALPHABET)
-    })
-    // A new period: the key three periods back can no longer be needed.
-    if (created) this.memory.remove(name(period - 3))
+    const key = this.memory.getOrSet(name(period), () => this.crypto.randomString(KEY_LENGTH, KEY_ALPHABET))
+    // A period this process had no key for yet: the key three periods back can no longer be needed
+    // (whichever VM gets here first removes it; the others find nothing to remove).
+    this.memory.remove(name(period - 3))
     return String(key)
   }
 }

@@ -52,13 +52,12 @@ export function sideCookie(
 }
 
 function attributes(cookie: CookieOptions, maxAgeSeconds: number, https: boolean): CookieAttributes {
-  const result: CookieAttributes = {
+  return {
     path: cookie.path,
+    domain: cookie.domain,
     maxAgeSeconds,
     httpOnly: cookie.httpOnly,
     secure: cookie.secure === 'auto' ? https : cookie.secure,
     sameSite: cookie.sameSite,
   }
-  if (cookie.domain !== undefined) result.domain = cookie.domain
-  return result
 }

@@ -56,8 +56,8 @@ function emailDomainProblem(collection: CollectionInfo, domain: string): string 
   const field = collection.fields.getByName('email')
   if (!field) return null
   const settings = fieldSettings(field)
-  const only = [...(settings.onlyDomains ?? [])].map((d) => String(d).toLowerCase())
-  const except = [...(settings.exceptDomains ?? [])].map((d) => String(d).toLowerCase())
+  const only = lowerCased(settings.onlyDomains)
+  const except = lowerCased(settings.exceptDomains)
   const fix = `Allow '${domain}' in the email field's domain lists, or set the plugin option 'emailDomain' to an allowed domain.`
   if (only.length > 0 && !only.includes(domain)) {
     return `Collection '${collection.name}' only accepts emails at ${only.join(', ')}, so guest emails at '${domain}' are rejected. ${fix}`
@@ -66,4 +66,9 @@ function emailDomainProblem(collection: CollectionInfo, domain: string): string 
     return `Collection '${collection.name}' rejects emails at '${domain}', the guest email domain. ${fix}`
   }
   return null
+}
+
+/** A domain list as lower-case JS strings (PocketBase hands over a Go slice, or nothing when unset). */
+function lowerCased(domains: ArrayLike<unknown> | undefined): string[] {
+  return Array.from(domains ?? [], (d) => String(d).toLowerCase())
 }

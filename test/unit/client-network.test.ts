@@ -64,6 +64,8 @@ describe('clientNetwork: an IPv6 address that carries an IPv4 address counts as 
     ['Teredo (client IPv4 inverted in the last 32 bits)', '2001:0:4136:e378:8000:63bf:39cc:9bf8', v4],
     ['Teredo, another server and port', '2001:0:5ef5:79fb:0:f227:39cc:9bf8', v4],
     ['6to4 of another IPv4 is another network', '2002:c633:64ff::1', '4:198.51.100.255/32'],
+    ['IPv4-compatible with a zero low half', '::c633:0', '4:198.51.0.0/32'],
+    ['IPv4-compatible of a small address (not :: or ::1)', '::2', '4:0.0.0.2/32'],
   ]
   for (const [label, ip, network] of table) {
     it(`${label}: ${ip} -> ${network}`, () => {
@@ -88,6 +90,9 @@ describe('clientNetwork: an IPv6 address that carries an IPv4 address counts as 
     ['2001:db8 is documentation, not Teredo', '2001:db8::c633:6407', '6:2001:db8:0:0:0:0:0:0/64'],
     ['2003::/16 is not 6to4', '2003:c633:6407::1', '6:2003:c633:6407:0:0:0:0:0/64'],
     ['ffff in the wrong group', '::ffff:0:0:c633:6407', '6:0:0:0:ffff:0:0:0:0/64'],
+    ['translated look-alike: ffff followed by a non-zero group', '::ffff:1:c633:6407', '6:0:0:0:0:0:0:0:0/64'],
+    ['NAT64 look-alike: 64 without ff9b', '64:1::c633:6407', '6:64:1:0:0:0:0:0:0/64'],
+    ['NAT64 look-alike: ff9b without 64', '65:ff9b::c633:6407', '6:65:ff9b:0:0:0:0:0:0/64'],
   ]
   for (const [label, ip, network] of stillIpv6) {
     it(`stays IPv6: ${label}: ${ip} -> ${network}`, () => {
@@ -107,6 +112,10 @@ describe('ipv6SiteOf: the /48 tier above a narrower IPv6 network', () => {
     ['4:198.51.100.7/32', null],
     ['?:2001:db8::1', null],
     ['?:6:1:2:3/64', null],
+    // Names clientNetwork gives a string that is not an address: never a site, however they read.
+    ['?:6:1:2:3:4:5:6:7:8/64', null],
+    ['6:2001:db8:1:2:0:0:0:0/64x', null],
+    ['6:1:2:3/64', null],
     ['', null],
   ]
   for (const [network, site] of table) {
@@ -146,6 +155,12 @@ describe('clientNetwork: anything else is its own network, and nothing throws', 
     ['::ffff:192.0.2.256', '?:::ffff:192.0.2.256'],
     ['::ffff:192.0.2', '?:::ffff:192.0.2'],
     ['1:2:3:4:5:6:7:8%', '6:1:2:3:4:0:0:0:0/64'],
+    ['fe80::1%eth0%1', '6:fe80:0:0:0:0:0:0:0/64'],
+    ['fe80::1%', '6:fe80:0:0:0:0:0:0:0/64'],
+    ['%eth0', '?:%eth0'],
+    ['2001:db8::1 ::2', '?:2001:db8::1 ::2'],
+    ['2001:db8::x', '?:2001:db8::x'],
+    ['2001:db8::1/64', '?:2001:db8::1/64'],
     ['__proto__', '?:__proto__'],
     ['::192.0.2.1:5', '?:::192.0.2.1:5'],
     [`${'1:'.repeat(30)}1`, `?:${`${'1:'.repeat(30)}1`.slice(0, 64)}`],

@@ -139,5 +139,13 @@ describe('PocketBase validation errors', () => {
     assert.equal(isUniqueViolation(error, 'password'), false)
     assert.equal(isUniqueViolation(new Error('email: VALUE MUST BE UNIQUE.'), 'email'), true)
     assert.equal(isUniqueViolation(new Error('disk full'), 'email'), false)
+    assert.equal(isUniqueViolation(new Error('name: Value must be unique.'), 'email'), false, 'another field')
+  })
+  it('splits however much space follows a semicolon', () => {
+    assert.deepEqual(fieldErrorsOf(new Error('email: Invalid;name: Blank;  \tage: Too low.')), {
+      email: 'Invalid',
+      name: 'Blank',
+      age: 'Too low',
+    })
   })
 })

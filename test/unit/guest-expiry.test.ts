@@ -72,8 +72,56 @@ describe('guest trace', () => {
       ['empty', ''],
       ['garbage', '%%%.;'],
       ['too long', `1.${'a'.repeat(300)}.1.${mac}`],
+      ['a fifth part', `${value}.x`],
+      ['a character appended to the MAC', `${value}0`],
+      ['a MAC cut short', value.slice(0, -1)],
+      ['no MAC', `${v}.${c}.${d}.`],
     ]
     for (const [name, input] of bad) assert.equal(decodeTrace(nodeCrypto, input, keyOf), null, `${name} accepted`)
+  })
+  it('a signed body with a malformed collection id or day is still refused, and no key is looked up for it', () => {
+    // Signed with the right key, so only the shape checks can refuse them.
+    const signed = (body: string) => `${body}.${nodeCrypto.hmac(body, key).slice(0, 32)}`
+    const asked: string[] = []
+    const anyKey = (id: string) => {
+      asked.push(id)
+      return key
+    }
+    for (const body of [
+      '1.pbc_users.12a',
+      '1.pbc_users.a12',
+      '1.pbc_users.12345678',
+      '1.pbc_users.',
+      '1.pbc-users.1',
+      '1.!pbc_users.1',
+      '1.pbc_users!.1',
+      `1.${'a'.repeat(101)}.1`,
+    ]) {
+      assert.equal(decodeTrace(nodeCrypto, signed(body), anyKey), null, `${body} accepted`)
+    }
+    assert.deepEqual(asked, [], 'no key lookup for a malformed trace')
+    assert.deepEqual(
+      decodeTrace(nodeCrypto, signed('1.pbc_users.1234567'), anyKey),
+      {
+        collectionId: 'pbc_users',
+        lastSeenDay: 1234567,
+      },
+      'a well-formed one reads',
+    )
+  })
+  it('a value that is not a string reads as no trace', () => {
+    for (const value of [undefined, null, 12, {}, ['1', 'pbc_users']]) {
+      assert.equal(decodeTrace(nodeCrypto, value as unknown as string, keyOf), null, `${String(value)} must not throw`)
+    }
+  })
+  it('keeps its format: a trace written by an earlier release still reads (pinned key derivation)', () => {
+    // Changing the key label or the layout voids every trace in every browser: this must be deliberate.
+    assert.equal(key, 'a079e2e95d65f102b01eedf85ec847ad17444ded2f0be70b60e7c59db32076e1', 'the trace key')
+    assert.equal(
+      encodeTrace(nodeCrypto, key, { collectionId: 'pbc_users', lastSeenDay: 20000 }),
+      '1.pbc_users.20000.e7745d5020ba4582d35c111ae3420ec6',
+      'the cookie value',
+    )
   })
   it('a key lookup that throws reads as no trace', () => {
     const value = encodeTrace(nodeCrypto, key, trace)
@@ -92,5 +140,7 @@ describe('guest trace', () => {
   })
   it('lives past the cleanup', () => {
     assert.ok(traceMaxAgeSeconds(30) > 30 * 86400, 'the trace must outlive the retention')
+    assert.equal(traceMaxAgeSeconds(30), 60 * 86400, 'by 30 days, in seconds')
+    assert.equal(traceMaxAgeSeconds(1.5), 31.5 * 86400, 'fractional retention days too')
   })
 })

@@ -6,6 +6,7 @@ import {
   isGuest,
   isGuestPasswordHash,
   isGuestRecord,
+  noPasswordHash,
 } from '../../src/core/guest-identity.ts'
 import type { AuthRecord, Backend } from '../../src/core/ports.ts'
 import { World } from '../support/fake-world.ts'
@@ -45,6 +46,27 @@ describe('guestPasswordHash', () => {
     const b = guestPasswordHash(nodeCrypto, 10)
     assert.notEqual(a.slice(7, 29), b.slice(7, 29))
     assert.equal(a.slice(29), GUEST_PASSWORD_DIGEST)
+  })
+})
+
+describe('noPasswordHash (a guest linked to an OAuth2 identity, with no password)', () => {
+  it('is a well-formed bcrypt hash at the field cost, like the ones PocketBase writes', () => {
+    const shape = /^\$2a\$(\d\d)\$[./A-Za-z0-9]{21}[.Oeu][./A-Za-z0-9]{30}[.Oeu]$/
+    for (const [cost, rounds] of [
+      [0, '10'],
+      [4, '04'],
+      [10, '10'],
+      [12, '12'],
+    ] as const) {
+      const hash = noPasswordHash(nodeCrypto, cost)
+      assert.equal(shape.exec(hash)?.[1], rounds, `cost ${cost}: ${hash}`)
+      assert.equal(hash.length, REAL_HASHES[0]!.length, 'the length of a real bcrypt hash')
+    }
+  })
+  it('is no longer the guest marker, and never the same twice', () => {
+    const a = noPasswordHash(nodeCrypto, 10)
+    assert.equal(isGuestPasswordHash(a), false, 'an account, not a guest')
+    assert.notEqual(a, noPasswordHash(nodeCrypto, 10), 'a random digest')
   })
 })
 

@@ -20,7 +20,10 @@ describe('shouldRefreshToken', () => {
     assert.equal(shouldRefreshToken(now / 1000 + 6 * DAY, 7 * DAY, now, 0.1), true)
   })
   it('never refreshes with a zero lifetime', () => {
-    assert.equal(shouldRefreshToken(now / 1000, 0, now, 0.5), false)
+    assert.equal(shouldRefreshToken(now / 1000, 0, now, 0.5), false, 'an unknown lifetime')
+    // Without a lifetime every token looks past its fraction: renewing would write on every request.
+    assert.equal(shouldRefreshToken(now / 1000 - 1, 0, now, 0.5), false, 'not even a token at its end')
+    assert.equal(shouldRefreshToken(now / 1000 - 1, -DAY, now, 0.5), false, 'nor with a negative lifetime')
   })
 })
 

@@ -77,6 +77,22 @@ describe('PrivateKeys: the store', () => {
   })
 })
 
+describe('PrivateKeys: a store that answers null for a missing key (Go nil through goja)', () => {
+  it('draws a random key; never uses the text "null" as one', () => {
+    const memory = new (class extends FakeMemory {
+      override get(key: string): unknown {
+        return this.map.has(key) ? this.map.get(key) : null
+      }
+    })()
+    const k = new PrivateKeys(memory, nodeCrypto, 'prefix/')
+    const counterKey = k.current('signin', 3600, 'v', at(P))
+    const key = memory.map.get(storeKey(P))
+    assert.match(String(key), /^[A-Za-z0-9]{43}$/, 'a drawn key is stored')
+    assert.equal(counterKey, `signin:${nodeCrypto.hmac('v', String(key)).slice(0, 32)}`, 'and used')
+    assert.notEqual(counterKey, `signin:${nodeCrypto.hmac('v', 'null').slice(0, 32)}`, 'a guessable key')
+  })
+})
+
 describe('PrivateKeys.since', () => {
   it('gives the counter keys of every period the window touches, current first', () => {
     const { keys: k } = keys()

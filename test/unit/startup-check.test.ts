@@ -128,6 +128,18 @@ describe('findConfigurationProblems', () => {
       ],
     )
   })
+  it('the merge journal missing: warn (merges still work, in one transaction)', () => {
+    assert.deepEqual(
+      check(authFields(), {}, (b) => b.dropMergesTable()),
+      [
+        {
+          level: 'warn',
+          message:
+            "Table 'pocketpages_anonymous_merges' is missing, so a merge runs in one transaction: a guest with many records stalls the site's other writes while it moves. Copy the plugin's migrations into pb_migrations/ and restart PocketBase.",
+        },
+      ],
+    )
+  })
   it('accepts allowed domains in any case, and a collection without an email field', () => {
     assert.deepEqual(check(authFields({ email: { onlyDomains: ['EXAMPLE.com'] } })), [])
     assert.deepEqual(check(authFields({ email: { exceptDomains: ['other.test'] } })), [])

@@ -135,6 +135,15 @@ describe('requestUpgradeCode', () => {
     request('n4@mail.test')
     assert.equal(w.backend.sentCodes.length, 4, 'the window passed')
   })
+  it('counts mails across the hour the keys rotate at: the window is an hour back from now', () => {
+    const { w, request } = setup()
+    // Ten minutes before the send counters' keys rotate (they are per clock hour).
+    w.clock.advance(3600 - ((w.clock.now() / 1000) % 3600) - 600)
+    for (let i = 0; i < 3; i++) request(`r${i}@mail.test`)
+    w.clock.advance(20 * 60)
+    assert.equal(errorOf(() => request('r3@mail.test')).code, 'RATE_LIMITED', 'the sends of 20 minutes ago count')
+    assert.equal(w.backend.sentCodes.length, 3, 'three mails')
+  })
   it('limits mails per address, whoever asks from wherever: mail bombing one inbox', () => {
     const { w, request } = setup({ options: { rateLimit: { perNetwork: 1000 } } })
     for (let i = 0; i < 3; i++)
