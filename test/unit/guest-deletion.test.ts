@@ -31,12 +31,18 @@ function perTransaction(w: World, from: number, entry: string): number[] {
 
 const users = (w: World) => w.backend.collection('users')
 
+/** A guest that owns `count` notes (their owner field optional, not cascading). */
+function guestWithNotes(count: number) {
+  const w = new World()
+  w.addNotes()
+  const guest = w.insertGuest()
+  const notes = Array.from({ length: count }, () => w.backend.insert('notes', { owner: guest.id }).id)
+  return { w, guest, notes }
+}
+
 describe('detachReferences: batches', () => {
   it('takes the id out of every record, batchSize per transaction; a full batch is not taken for the last', () => {
-    const w = new World()
-    w.addNotes()
-    const guest = w.insertGuest()
-    const notes = Array.from({ length: 5 }, () => w.backend.insert('notes', { owner: guest.id }).id)
+    const { w, guest, notes } = guestWithNotes(5)
     const start = w.backend.trace.length
     detachReferences(w.backend, users(w), guest.id, undefined, 2)
     assert.deepEqual(
@@ -52,10 +58,7 @@ describe('detachReferences: batches', () => {
   })
 
   it('a batch of exactly batchSize looks once more, and finds nothing', () => {
-    const w = new World()
-    w.addNotes()
-    const guest = w.insertGuest()
-    for (let i = 0; i < 4; i++) w.backend.insert('notes', { owner: guest.id })
+    const { w, guest } = guestWithNotes(4)
     const start = w.backend.trace.length
     detachReferences(w.backend, users(w), guest.id, undefined, 2)
     assert.deepEqual(
@@ -83,10 +86,7 @@ describe('detachReferences: batches', () => {
 
 describe('detachReferences: the time budget', () => {
   it('a batch stops once it spent exactly BATCH_BUDGET_MS; the next transaction goes on', () => {
-    const w = new World()
-    w.addNotes()
-    const guest = w.insertGuest()
-    const notes = Array.from({ length: 5 }, () => w.backend.insert('notes', { owner: guest.id }).id)
+    const { w, guest, notes } = guestWithNotes(5)
     // Each save takes half the budget: two saves spend it exactly.
     w.backend.before('saveNoValidate', () => (w.clock.ms += BATCH_BUDGET_MS / 2), 100)
     const start = w.backend.trace.length
@@ -103,10 +103,7 @@ describe('detachReferences: the time budget', () => {
   })
 
   it('a batch always does one record, even when the query alone spent the budget', () => {
-    const w = new World()
-    w.addNotes()
-    const guest = w.insertGuest()
-    for (let i = 0; i < 3; i++) w.backend.insert('notes', { owner: guest.id })
+    const { w, guest } = guestWithNotes(3)
     // A slow query, at most 20 times (a batch that did nothing would otherwise loop for ever).
     w.backend.before('findReferencing', () => (w.clock.ms += BATCH_BUDGET_MS + 10), 20)
     const start = w.backend.trace.length

@@ -49,6 +49,19 @@ function crashAfter(w: World, after: number): void {
   )
 }
 
+/** The `nth` save from now fails with a validation error (a move PocketBase refuses); returns the save count so far. */
+function failSave(w: World, nth: number): () => number {
+  let saves = 0
+  w.backend.before(
+    'save',
+    () => {
+      if (++saves === nth) throw new Error('owner: Value must be unique.')
+    },
+    100_000,
+  )
+  return () => saves
+}
+
 /** Only the `nth` transaction from now fails (the ones before it commit, the ones after it run). */
 function crashAt(w: World, nth: number): void {
   let seen = 0
@@ -127,20 +140,13 @@ describe('a merge in batches: the default convention', () => {
     const { w, guest, user, noteIds, board } = world()
     const before = { notes: w.backend.rowsOf('notes'), boards: w.backend.rowsOf('boards') }
     const userRow = w.backend.row('users', user.id)
-    let saves = 0
-    w.backend.before(
-      'save',
-      () => {
-        if (++saves === MOVE_BATCH_SIZE + 10) throw new Error('owner: Value must be unique.')
-      },
-      100_000,
-    )
+    const saves = failSave(w, MOVE_BATCH_SIZE + 10)
     const visit = w.post(guest.cookie)
     assert.throws(() => visit.auth.mergeAnonymousUser(user), {
       code: 'MERGE_FAILED',
       message: "Moving the guest's records failed: owner: Value must be unique. Nothing was changed.",
     })
-    assert.ok(saves > MOVE_BATCH_SIZE, 'the failure came after a whole batch had been committed')
+    assert.ok(saves() > MOVE_BATCH_SIZE, 'the failure came after a whole batch had been committed')
     assert.deepEqual(owners(w, noteIds), new Set([guest.record.id]), 'every moved note went back to the guest')
     assert.deepEqual(w.backend.row('boards', board.id)!.members, ['someone', guest.record.id])
     assert.deepEqual(
@@ -291,14 +297,7 @@ describe('a merge in batches: the default convention', () => {
 
   it('undoing stops each batch once it spent BATCH_BUDGET_MS (slow saves), and still puts every move back', () => {
     const { w, guest, user, noteIds } = world()
-    let saves = 0
-    w.backend.before(
-      'save',
-      () => {
-        if (++saves === MOVE_BATCH_SIZE * 2 + 1) throw new Error('owner: Value must be unique.')
-      },
-      100_000,
-    )
+    failSave(w, MOVE_BATCH_SIZE * 2 + 1)
     w.backend.before('saveNoValidate', () => w.clock.advance(0.03), 100_000) // each save takes 30 ms
     const start = w.backend.trace.length
     assert.throws(() => w.post(guest.cookie).auth.mergeAnonymousUser(user), { code: 'MERGE_FAILED' })
@@ -400,14 +399,7 @@ describe('a merge in batches: a crash midway', () => {
 
   it('a crash while undoing: the cleanup puts the rest back and gives the guest its session back', () => {
     const { w, guest, user, noteIds } = world()
-    let saves = 0
-    w.backend.before(
-      'save',
-      () => {
-        if (++saves === MOVE_BATCH_SIZE * 2 + 1) throw new Error('owner: Value must be unique.')
-      },
-      100_000,
-    )
+    failSave(w, MOVE_BATCH_SIZE * 2 + 1)
     // The undo's first batch commits, then the process dies.
     let undoing = 0
     w.backend.before(
