@@ -16,7 +16,11 @@
 // -js-sdk, -auth and this repo's pb_hooks/lib/pocketpages-plugin-anonymous.js; pb_hooks with this
 // repo's entry file, 404 route and demo pages, whose +config.js is scripts/real-pocketpages/pages/
 // +config.js (the demo's plugin entries, the order from REAL_PP_ORDER); this repo's pb_migrations.
-// One line per check, then `N of M checks passed`; exit code 1 if any failed.
+// One line per check, then `N of M checks passed`; exit code 1 if any failed. Then, for each version
+// and order, the same probe requests go to this repo's stand-in PocketPages (src/host, with the
+// same pages and config) and every difference a browser could see is printed as a `diff` line
+// (status, Content-Type, Location, cookies set, caching headers, the element ids of the page):
+// information, not checks.
 
 import fs from 'node:fs'
 import os from 'node:os'
@@ -25,7 +29,7 @@ import { formatPocketBaseDate } from '../src/core/dates.ts'
 import { fromIp, trustProxy } from '../test/support/abuse.ts'
 import { runCleanupRoute } from '../test/support/attack.ts'
 import { decodeAuthCookie, getPage, markText } from '../test/support/guest.ts'
-import { getSetCookie, isDeletion, postForm } from '../test/support/http.ts'
+import { getSetCookie, isDeletion, parseSetCookie, postForm } from '../test/support/http.ts'
 import {
   createFullUser,
   DAY_MS,
@@ -58,26 +62,9 @@ const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf
 const versions = process.env.POCKETBASE_VERSION ? [process.env.POCKETBASE_VERSION] : pkg.pocketbase.versions
 const orders = process.env.REAL_PP_ORDER ? [process.env.REAL_PP_ORDER] : ['anonymous-first', 'auth-first']
 
-const appDir = fs.mkdtempSync(path.join(os.tmpdir(), 'real-pocketpages-'))
 let passed = 0
 let failed = 0
-try {
-  await buildApp()
-  const built = upstreamVersions(checkout)
-  console.log(
-    `real PocketPages from ${checkout}: ${Object.entries(built)
-      .map(([n, v]) => `${n} ${v}`)
-      .join(', ')}`,
-  )
-  for (const version of versions) {
-    for (const order of orders) await runChecks(version, order)
-  }
-} finally {
-  if (process.env.KEEP_PB_DATA === '1') console.log(`kept ${appDir}`)
-  else fs.rmSync(appDir, { recursive: true, force: true })
-}
-console.log(`${passed} of ${passed + failed} checks passed`)
-process.exit(failed === 0 ? 0 : 1)
+const appDir = fs.mkdtempSync(path.join(os.tmpdir(), 'real-pocketpages-'))
 
 function usage(problem) {
   console.error(`${problem}\nusage: node --import tsx scripts/real-pocketpages-check.mjs <pocketpages checkout>`)
@@ -300,6 +287,8 @@ async function runChecks(version, order) {
       const cleared = getSetCookie(first, 'pb_auth_guest')
       expect(cleared && isDeletion(cleared), 'the trace was not cleared')
     })
+
+    await compareWithStandIn(pb, version, order, client)
   } catch (error) {
     failed++
     console.log(`FAIL  ${at} setup: ${error instanceof Error ? error.message : error}`)
@@ -309,3 +298,164 @@ async function runChecks(version, order) {
     await sink.close()
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The same requests to the stand-in: what differs
+
+/** Requests whose answers are compared; `as: 'guest'` sends the cookie of the guest probe. */
+const PROBES = [
+  { name: 'GET / signed out', path: '/' },
+  { name: 'GET /login', path: '/login', headers: { 'user-agent': CHROME } },
+  { name: 'POST /login guest', path: '/login', form: { mode: 'anonymous' }, keep: true },
+  { name: 'GET / as guest', path: '/', as: 'guest' },
+  { name: 'GET / malformed cookie', path: '/', cookie: 'pb_auth=%7Bnot-json' },
+  { name: 'GET / cookie of a bad token', path: '/', cookie: 'pb_auth=%7B%22token%22%3A%22x.y.z%22%7D' },
+  { name: 'POST /login cross-site', path: '/login', form: { mode: 'anonymous' }, origin: 'https://evil.example' },
+  {
+    name: 'POST /login wrong password',
+    path: '/login',
+    form: { mode: 'password', email: 'nobody@example.com', password: 'x' },
+  },
+  {
+    name: 'POST /upgrade passwords differ',
+    path: '/upgrade',
+    as: 'guest',
+    form: { email: 'a@example.com', password: 'aaaaaaaaaa', passwordConfirm: 'b' },
+  },
+  { name: 'POST /upgrade-code bad address', path: '/upgrade-code', as: 'guest', form: { step: 'email', email: 'no' } },
+  {
+    name: 'POST /login 1001 fields',
+    path: '/login',
+    form: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`f${i}`, 'x'])),
+  },
+  { name: 'GET /notes (redirect)', path: '/notes' },
+  { name: 'GET /logout as guest', path: '/logout', as: 'guest' },
+  { name: 'GET /real-pp-ensure', path: '/real-pp-ensure', headers: { 'user-agent': CHROME } },
+  { name: 'GET /no-such-page', path: '/no-such-page' },
+  // Routing at the edges: a trailing slash, a deeper URL, an index by name, files no URL may reach.
+  { name: 'GET /login/', path: '/login/' },
+  { name: 'GET /login/deeper', path: '/login/deeper' },
+  { name: 'GET /LOGIN', path: '/LOGIN' },
+  { name: 'GET /index', path: '/index' },
+  { name: 'GET /+config.js', path: '/+config.js' },
+  { name: 'GET /_private/not-found.html', path: '/_private/not-found.html' },
+  { name: 'GET /?__flash=hello', path: '/?__flash=hello' },
+  { name: 'HEAD /', path: '/', method: 'HEAD' },
+  { name: 'GET /assets/pico.classless.min.css', path: '/assets/pico.classless.min.css' },
+  { name: 'POST /logout as guest', path: '/logout', as: 'guest', form: {} },
+]
+
+/** What a browser sees of a response, with ids and dates made comparable. */
+function summarize(res, body) {
+  const same = (text) =>
+    String(text ?? '')
+      .replace(/[a-z0-9]{15}/g, '<id>')
+      .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<date>')
+  const cookies = getSetCookiesOf(res).map((c) => {
+    const attributes = Object.keys(c.attributes)
+      .filter((k) => k !== 'expires')
+      .sort()
+      .map((k) =>
+        k === 'max-age'
+          ? `max-age=${c.maxAge > 0 ? '+' : c.maxAge}`
+          : k === 'samesite' || k === 'path'
+            ? `${k}=${c.attributes[k]}`
+            : k,
+      )
+    return `${c.name}${isDeletion(c) ? '(cleared)' : ''}[${attributes.join(',')}]`
+  })
+  const html = /html/.test(res.headers.get('content-type') ?? '')
+  return {
+    status: String(res.status),
+    'content-type': res.headers.get('content-type') ?? '',
+    location: same(res.headers.get('location')),
+    'set-cookie': cookies.join(' '),
+    'cache-control': res.headers.get('cache-control') ?? '',
+    vary: res.headers.get('vary') ?? '',
+    'element ids': html ? [...new Set([...body.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]))].sort().join(',') : '',
+    // The page itself, its random values (ids, nonces, dates) masked: where the two first differ.
+    body: same(body).replace(/value="[A-Za-z0-9_-]{16,}"/g, 'value="<random>"'),
+  }
+}
+
+/** The two texts from a little before where they first differ, 80 characters each, JSON-quoted. */
+function firstDifference(a, b) {
+  let i = 0
+  while (i < a.length && a[i] === b[i]) i++
+  const from = Math.max(0, i - 20)
+  const cut = (t) => JSON.stringify(t.slice(from, from + 80)).slice(1, -1)
+  return [`@${i}: ${cut(a)}`, `@${i}: ${cut(b)}`]
+}
+
+function getSetCookiesOf(res) {
+  return res.headers.getSetCookie().map((line) => parseSetCookie(line))
+}
+
+async function probe(pb, client) {
+  const out = []
+  let guestCookie = ''
+  for (const p of PROBES) {
+    const headers = { ...client(), ...p.headers }
+    const cookie = p.as === 'guest' ? guestCookie : p.cookie
+    const res = p.form
+      ? await postForm(`${pb.url}${p.path}`, p.form, { headers, cookie, ...(p.origin ? { origin: p.origin } : {}) })
+      : await pb.fetch(p.path, { method: p.method ?? 'GET', headers: { ...headers, ...(cookie ? { cookie } : {}) } })
+    const body = await res.text()
+    if (p.keep) guestCookie = `pb_auth=${getSetCookie(res, 'pb_auth')?.value ?? ''}`
+    out.push(summarize(res, body))
+  }
+  return out
+}
+
+async function compareWithStandIn(real, version, order, client) {
+  const standIn = await startPocketBase({
+    version,
+    env: { REAL_PP_ORDER: order, ANONYMOUS_RATE_LIMIT_PER_IP: '1000' },
+    hooksOverlay: {
+      'pages/+config.js': fs.readFileSync(path.join(repoRoot, 'scripts/real-pocketpages/pages/+config.js'), 'utf8'),
+      'pages/real-pp-ensure.ejs': fs.readFileSync(
+        path.join(repoRoot, 'scripts/real-pocketpages/pages/real-pp-ensure.ejs'),
+        'utf8',
+      ),
+      'pages/_private/demo-config.js': fs.readFileSync(path.join(repoRoot, 'pb_hooks/pages/+config.js'), 'utf8'),
+    },
+  })
+  try {
+    await trustProxy(standIn)
+    let ip = 100
+    const realAnswers = await probe(real, client)
+    const standInAnswers = await probe(standIn, () => fromIp(++ip))
+    PROBES.forEach((p, i) => {
+      const a = realAnswers[i]
+      const b = standInAnswers[i]
+      const fields = Object.keys(a).filter((k) => a[k] !== b[k])
+      if (fields.length === 0)
+        console.log(`same  [${version} ${order}] ${p.name} (${a.status}, ${a.body.length} characters)`)
+      for (const k of fields) {
+        const [x, y] = k === 'body' ? firstDifference(a[k], b[k]) : [a[k], b[k]]
+        console.log(`diff  [${version} ${order}] ${p.name}: ${k}: real "${x}", stand-in "${y}"`)
+      }
+    })
+  } finally {
+    await standIn.stop()
+  }
+}
+
+// Last, so that everything above is initialized.
+try {
+  await buildApp()
+  const built = upstreamVersions(checkout)
+  console.log(
+    `real PocketPages from ${checkout}: ${Object.entries(built)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(', ')}`,
+  )
+  for (const version of versions) {
+    for (const order of orders) await runChecks(version, order)
+  }
+} finally {
+  if (process.env.KEEP_PB_DATA === '1') console.log(`kept ${appDir}`)
+  else fs.rmSync(appDir, { recursive: true, force: true })
+}
+console.log(`${passed} of ${passed + failed} checks passed`)
+process.exit(failed === 0 ? 0 : 1)

@@ -12,7 +12,19 @@ module.exports = (api) => {
   const anonymous = entry('pocketpages-plugin-anonymous')
   const auth = entry('pocketpages-plugin-auth')
   const order = api.env('REAL_PP_ORDER') === 'auth-first' ? [auth, anonymous] : [anonymous, auth]
-  return { plugins: ['pocketpages-plugin-ejs', { fn: jsSdk }, ...order] }
+  return {
+    plugins: ['pocketpages-plugin-ejs', ...(installed('pocketpages-plugin-js-sdk') ? [{ fn: jsSdk }] : []), ...order],
+  }
+}
+
+/** The check also runs this config in this repo's stand-in PocketPages, which has no js-sdk plugin. */
+function installed(name) {
+  try {
+    require(name)
+    return true
+  } catch (_) {
+    return false
+  }
 }
 
 /**
