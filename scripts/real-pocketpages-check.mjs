@@ -8,18 +8,21 @@
 //
 // (or env POCKETPAGES_SRC instead of the argument). Without node_modules in the checkout (`bun
 // install` there), env POCKETPAGES_DEPS names a directory of source clones of the four packages
-// some registries lack: the script says which `git clone` commands to run there. Env
-// POCKETBASE_VERSION runs one version only, REAL_PP_ORDER one order only (anonymous-first,
-// auth-first).
+// some registries lack: the script says which `git clone` commands to run there.
 //
-// The app (a temp dir): node_modules with the built pocketpages, pocketpages-plugin-ejs,
-// -js-sdk, -auth and this repo's pb_hooks/lib/pocketpages-plugin-anonymous.js; pb_hooks with this
-// repo's entry file, 404 route and demo pages, whose +config.js is scripts/real-pocketpages/pages/
-// +config.js (the demo's plugin entries, the order from REAL_PP_ORDER); this repo's pb_migrations.
-// One line per check, then `N of M checks passed`; exit code 1 if any failed. Then, for each version
-// and order, the same probe requests go to this repo's stand-in PocketPages (src/host, with the
-// same pages and config) and every difference a browser could see is printed as a `diff` line
-// (status, Content-Type, Location, cookies set, caching headers, the element ids of the page):
+// Env POCKETBASE_VERSION runs one version only, REAL_PP_ORDER one order only (anonymous-first,
+// auth-first), KEEP_PB_DATA=1 keeps the temp dirs, REAL_PP_LOGS=1 prints the server log's end after
+// a failure, REAL_PP_SDK_AS_IS=1 leaves the jsvm SDK's transport as built (see the config).
+//
+// The app (a temp dir): node_modules with the built pocketpages, pocketpages-plugin-ejs, -js-sdk,
+// -auth and this repo's pb_hooks/lib/pocketpages-plugin-anonymous.js; pb_hooks with this repo's
+// entry file, 404 route and demo pages, plus scripts/real-pocketpages/pages (its +config.js: the
+// demo's plugin entries, in the order REAL_PP_ORDER names; three small pages that call
+// ensureGuest() and the auth plugin's OTP and OAuth2 sign-ins); this repo's pb_migrations.
+// Checks over HTTP, one line each, then `N of M checks passed`; exit code 1 if any failed.
+// For each version and order, the same probe requests then also go to this repo's stand-in
+// PocketPages (src/host, same pages and config) and each difference a browser could see is printed
+// as a `diff` line (status, headers, cookies set, the page with its random values masked):
 // information, not checks.
 
 import fs from 'node:fs'
@@ -28,6 +31,7 @@ import path from 'node:path'
 import { formatPocketBaseDate } from '../src/core/dates.ts'
 import { fromIp, trustProxy } from '../test/support/abuse.ts'
 import { runCleanupRoute } from '../test/support/attack.ts'
+import { enableOidc, startFakeOidc } from '../test/support/fake-oidc.ts'
 import { decodeAuthCookie, getPage, markText } from '../test/support/guest.ts'
 import { getSetCookie, isDeletion, parseSetCookie, postForm } from '../test/support/http.ts'
 import {
@@ -101,6 +105,13 @@ async function check(label, fn) {
     failed++
     console.log(`FAIL  ${label}: ${error instanceof Error ? error.message : error}`)
   }
+}
+
+/** The code in a mail: the only run of 8 or more digits in its text. */
+function codeIn(mail) {
+  const codes = [...new Set(mail.text.match(/\b\d{8,}\b/g) ?? [])]
+  expect(codes.length === 1, `expected one code in the mail: ${mail.text.slice(0, 300)}`)
+  return codes[0]
 }
 
 function expect(condition, message) {
@@ -222,13 +233,11 @@ async function runChecks(version, order) {
       const ask = await submitForm(pb, '/upgrade-code', { step: 'email', email }, { cookie: guest.cookie, headers })
       const otpId = /name="otpId" value="([a-z0-9]+)"/.exec(ask.html)?.[1]
       expect(ask.status === 200 && otpId, `asking for a code: ${ask.status} ${ask.error}`)
-      const mail = await sink.waitFor(email)
-      const codes = [...new Set(mail.text.match(/\b\d{8,}\b/g) ?? [])]
-      expect(codes.length === 1, `expected one code in the mail: ${mail.text.slice(0, 300)}`)
+      const code = codeIn(await sink.waitFor(email))
       const res = await submitForm(
         pb,
         '/upgrade-code',
-        { step: 'code', otpId, code: codes[0], email: '' },
+        { step: 'code', otpId, code, email: '' },
         {
           cookie: guest.cookie,
           headers,
@@ -240,6 +249,58 @@ async function runChecks(version, order) {
       const home = await viewHome(pb, `pb_auth=${res.setCookie?.value}`)
       expect(home.id === guest.record.id && home.anonymous === 'no', `home: ${home.id} ${home.anonymous}`)
     })
+
+    await check(`${at} the auth plugin's one-time-code sign-in with a guest cookie merges the guest`, async () => {
+      await pb.apiJson('/api/collections/users', { method: 'PATCH', body: { otp: { enabled: true } } })
+      const member = await createFullUser(pb)
+      const guest = await signInAsGuest()
+      const note = await submitForm(pb, '/notes', { text: 'made before the code' }, { cookie: guest.cookie })
+      expect(note.status === 302, `POST /notes answered ${note.status}: ${note.error}`)
+      const headers = client()
+      const ask = await submitForm(
+        pb,
+        '/real-pp-otp',
+        { step: 'request', email: member.email },
+        { cookie: guest.cookie, headers },
+      )
+      const otpId = /<p id="otp-id">([a-z0-9]+)<\/p>/.exec(ask.html)?.[1]
+      expect(otpId, `requestOTP: ${ask.status} ${ask.error}`)
+      const code = codeIn(await sink.waitFor(member.email))
+      const res = await submitForm(pb, '/real-pp-otp', { step: 'code', otpId, code }, { cookie: guest.cookie, headers })
+      expect(res.status === 302, `signInWithOTP: ${res.status} ${res.error}`)
+      expect(
+        res.setCookie && decodeAuthCookie(res.setCookie.value).record.id === member.id,
+        'not signed in to the account',
+      )
+      const notes = await listRecords(pb, 'notes', `owner = "${member.id}"`)
+      expect(notes.length === 1, `the account has ${notes.length} notes, expected the guest's one`)
+      expect((await findRecord(pb, 'users', guest.record.id)) === null, 'the guest record is still there')
+    })
+
+    await check(
+      `${at} the auth plugin's OAuth2 sign-up with a guest cookie: the guest becomes the account`,
+      async () => {
+        const oidc = await startFakeOidc()
+        try {
+          await enableOidc(pb, oidc)
+          const guest = await signInAsGuest()
+          const note = await submitForm(pb, '/notes', { text: 'made before OAuth2' }, { cookie: guest.cookie })
+          expect(note.status === 302, `POST /notes answered ${note.status}: ${note.error}`)
+          const email = uniqueEmail('real-pp-oauth2')
+          const code = oidc.issueCode({ sub: `sub-${Date.now()}`, email })
+          const res = await submitForm(pb, '/real-pp-oauth2', { code }, { cookie: guest.cookie, headers: client() })
+          expect(res.status === 302, `signInWithOAuth2: ${res.status} ${res.error}`)
+          const id = res.setCookie && decodeAuthCookie(res.setCookie.value).record.id
+          expect(id === guest.record.id, `signed in as ${id}, not the guest id ${guest.record.id}`)
+          const record = await getRecord(pb, 'users', guest.record.id)
+          expect(record.email === email && record.anonymous === false, `record: ${record.email} ${record.anonymous}`)
+          const notes = await listRecords(pb, 'notes', `owner = "${guest.record.id}"`)
+          expect(notes.length === 1, `the notes did not stay: ${notes.length}`)
+        } finally {
+          await oidc.stop()
+        }
+      },
+    )
 
     await check(`${at} a cross-site guest sign-in is refused with 403`, async () => {
       const res = await submitForm(
@@ -443,7 +504,12 @@ async function compareWithStandIn(real, version, order, client) {
 
 // Last, so that everything above is initialized.
 try {
-  await buildApp()
+  await buildApp().catch((error) => {
+    // A checkout or dependency that cannot be built: say what to do, no stack.
+    console.error(error instanceof Error ? error.message : error)
+    fs.rmSync(appDir, { recursive: true, force: true })
+    process.exit(2)
+  })
   const built = upstreamVersions(checkout)
   console.log(
     `real PocketPages from ${checkout}: ${Object.entries(built)

@@ -39,6 +39,8 @@ function installed(name) {
 function jsSdk(config, extra) {
   const factory = require('pocketpages-plugin-js-sdk')
   const plugin = (factory.default ?? factory)(config, { ...extra, host: $app.settings().meta.appURL })
+  // REAL_PP_SDK_AS_IS=1: the SDK's own transport (to see whether a newer SDK still needs this).
+  if ($os.getenv('REAL_PP_SDK_AS_IS') === '1') return plugin
   const pb = config.globalApi.pb
   config.globalApi.pb = (options) => {
     const client = pb(options)
