@@ -392,6 +392,13 @@ const PROBES = [
   { name: 'GET /notes (redirect)', path: '/notes' },
   { name: 'GET /logout as guest', path: '/logout', as: 'guest' },
   { name: 'GET /real-pp-ensure', path: '/real-pp-ensure', headers: { 'user-agent': CHROME } },
+  {
+    name: 'GET /real-pp-shape as guest',
+    path: '/real-pp-shape?n=1&s=abc&j=%7B%22a%22%3A1%7D',
+    as: 'guest',
+    extraCookies: 'c1=%7B%22a%22%3A1%7D; c2=plain',
+    shape: true,
+  },
   { name: 'GET /no-such-page', path: '/no-such-page' },
   // Routing at the edges: a trailing slash, a deeper URL, an index by name, files no URL may reach.
   { name: 'GET /login/', path: '/login/' },
@@ -457,7 +464,7 @@ async function probe(pb, client) {
   let guestCookie = ''
   for (const p of PROBES) {
     const headers = { ...client(), ...p.headers }
-    const cookie = p.as === 'guest' ? guestCookie : p.cookie
+    const cookie = [p.as === 'guest' ? guestCookie : p.cookie, p.extraCookies].filter(Boolean).join('; ')
     const res = p.form
       ? await postForm(`${pb.url}${p.path}`, p.form, { headers, cookie, ...(p.origin ? { origin: p.origin } : {}) })
       : await pb.fetch(p.path, { method: p.method ?? 'GET', headers: { ...headers, ...(cookie ? { cookie } : {}) } })
@@ -474,6 +481,10 @@ async function compareWithStandIn(real, version, order, client) {
     env: { REAL_PP_ORDER: order, ANONYMOUS_RATE_LIMIT_PER_IP: '1000' },
     hooksOverlay: {
       'pages/+config.js': fs.readFileSync(path.join(repoRoot, 'scripts/real-pocketpages/pages/+config.js'), 'utf8'),
+      'pages/real-pp-shape.ejs': fs.readFileSync(
+        path.join(repoRoot, 'scripts/real-pocketpages/pages/real-pp-shape.ejs'),
+        'utf8',
+      ),
       'pages/real-pp-ensure.ejs': fs.readFileSync(
         path.join(repoRoot, 'scripts/real-pocketpages/pages/real-pp-ensure.ejs'),
         'utf8',
@@ -486,9 +497,13 @@ async function compareWithStandIn(real, version, order, client) {
     let ip = 100
     const realAnswers = await probe(real, client)
     const standInAnswers = await probe(standIn, () => fromIp(++ip))
-    PROBES.forEach((p, i) => {
+    for (const [i, p] of PROBES.entries()) {
       const a = realAnswers[i]
       const b = standInAnswers[i]
+      if (p.shape) {
+        compareShapes(`[${version} ${order}] ${p.name}`, a.body, b.body)
+        continue
+      }
       const fields = Object.keys(a).filter((k) => a[k] !== b[k])
       if (fields.length === 0)
         console.log(`same  [${version} ${order}] ${p.name} (${a.status}, ${a.body.length} characters)`)
@@ -496,7 +511,7 @@ async function compareWithStandIn(real, version, order, client) {
         const [x, y] = k === 'body' ? firstDifference(a[k], b[k]) : [a[k], b[k]]
         console.log(`diff  [${version} ${order}] ${p.name}: ${k}: real "${x}", stand-in "${y}"`)
       }
-    })
+    }
   } finally {
     await standIn.stop()
   }
@@ -525,3 +540,44 @@ try {
 }
 console.log(`${passed} of ${passed + failed} checks passed`)
 process.exit(failed === 0 ? 0 : 1)
+
+/** The names (with types) each side's shape page lists that the other's does not, by object. */
+function compareShapes(label, realBody, standInBody) {
+  const read = (body) => {
+    const text = /<pre id="shape">([\s\S]*?)<\/pre>/.exec(body)?.[1]
+    return text
+      ? JSON.parse(
+          text
+            .replace(/&#34;/g, '"')
+            .replace(/&quot;/g, '"')
+            .replace(/&amp;/g, '&'),
+        )
+      : null
+  }
+  const real = read(realBody)
+  const standIn = read(standInBody)
+  if (!real || !standIn) {
+    console.log(`diff  ${label}: no shape (real ${real ? 'ok' : 'none'}, stand-in ${standIn ? 'ok' : 'none'})`)
+    return
+  }
+  let same = true
+  for (const object of Object.keys(real)) {
+    if (!Array.isArray(real[object])) {
+      for (const key of Object.keys(real[object])) {
+        const [x, y] = [JSON.stringify(real[object][key]), JSON.stringify(standIn[object]?.[key])]
+        if (x === y) continue
+        same = false
+        console.log(`diff  ${label}: ${object}.${key}: real ${x}, stand-in ${y}`)
+      }
+      continue
+    }
+    const onlyReal = real[object].filter((k) => !standIn[object]?.includes(k))
+    const onlyStandIn = (standIn[object] ?? []).filter((k) => !real[object].includes(k))
+    if (onlyReal.length === 0 && onlyStandIn.length === 0) continue
+    same = false
+    console.log(
+      `diff  ${label}: ${object}: only real [${onlyReal.join(' ')}], only stand-in [${onlyStandIn.join(' ')}]`,
+    )
+  }
+  if (same) console.log(`same  ${label}`)
+}

@@ -13,7 +13,13 @@ module.exports = (api) => {
   const auth = entry('pocketpages-plugin-auth')
   const order = api.env('REAL_PP_ORDER') === 'auth-first' ? [auth, anonymous] : [anonymous, auth]
   return {
-    plugins: ['pocketpages-plugin-ejs', ...(installed('pocketpages-plugin-js-sdk') ? [{ fn: jsSdk }] : []), ...order],
+    // shapeProbe last, so that it sees what every other plugin added.
+    plugins: [
+      'pocketpages-plugin-ejs',
+      ...(installed('pocketpages-plugin-js-sdk') ? [{ fn: jsSdk }] : []),
+      ...order,
+      { fn: shapeProbe },
+    ],
   }
 }
 
@@ -65,4 +71,28 @@ function send(url, options) {
     timeout: 30,
   })
   return { url, status: res.statusCode, statusCode: res.statusCode, headers: res.headers, json: () => res.json }
+}
+
+/**
+ * What a plugin and a page are handed, for the check's comparison with the stand-in: the names and
+ * types of the factory's config, the global API, the page context and its request and response.
+ * Last in the list, so that it sees what every other plugin added. Page: real-pp-shape.ejs.
+ */
+function shapeProbe(config) {
+  const shape = (object) =>
+    Object.keys(object)
+      .sort()
+      .map((key) => `${key}:${typeof object[key]}`)
+  const factory = { config: shape(config), globalApi: shape(config.globalApi) }
+  return {
+    name: 'real-pp-shape',
+    onExtendContextApi: ({ api }) => {
+      api.realPpShape = () => ({
+        ...factory,
+        api: shape(api),
+        request: shape(api.request),
+        response: shape(api.response),
+      })
+    },
+  }
 }
