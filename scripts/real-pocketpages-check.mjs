@@ -25,6 +25,7 @@
 // as a `diff` line (status, headers, cookies set, the page with its random values masked):
 // information, not checks.
 
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -69,6 +70,18 @@ const orders = process.env.REAL_PP_ORDER ? [process.env.REAL_PP_ORDER] : ['anony
 let passed = 0
 let failed = 0
 const appDir = fs.mkdtempSync(path.join(os.tmpdir(), 'real-pocketpages-'))
+
+/** ` at commit <short hash>` when the checkout is a git work tree (versions can lag behind commits). */
+function commitOf(dir) {
+  try {
+    const hash = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    return ` at commit ${hash.toString().trim()}`
+  } catch {
+    return ''
+  }
+}
 
 function usage(problem) {
   console.error(`${problem}\nusage: node --import tsx scripts/real-pocketpages-check.mjs <pocketpages checkout>`)
@@ -303,14 +316,33 @@ async function runChecks(version, order) {
     )
 
     await check(`${at} a cross-site guest sign-in is refused with 403`, async () => {
-      const res = await submitForm(
-        pb,
-        '/login',
+      const res = await postForm(
+        `${pb.url}/login`,
         { mode: 'anonymous' },
         { origin: 'https://evil.example', headers: client() },
       )
+      await res.body?.cancel()
       expect(res.status === 403, `answered ${res.status}`)
-      expect(!res.setCookie || isDeletion(res.setCookie), 'a session cookie was set')
+      const sessions = getSetCookiesOf(res).filter((c) => c.name === 'pb_auth' && c.value && !isDeletion(c))
+      expect(sessions.length === 0, `a session cookie was set: ${sessions.map((c) => c.raw).join(' | ')}`)
+    })
+
+    // A browser's session cookie is SameSite=Lax, so another site's form posts arrive without it.
+    // A response that then sets pb_auth (even to '') replaces the browser's session: a sign-out
+    // (for a guest, the loss of its account) that any other site can cause.
+    await check(`${at} a cross-site POST without the session cookie sets no pb_auth`, async () => {
+      const targets = [
+        ['/login', { mode: 'anonymous' }],
+        ['/notes', { text: 'x' }],
+        ['/no-such-page', {}],
+      ]
+      const found = []
+      for (const [target, fields] of targets) {
+        const res = await postForm(`${pb.url}${target}`, fields, { origin: 'https://evil.example', headers: client() })
+        await res.body?.cancel()
+        for (const c of getSetCookiesOf(res).filter((c) => c.name === 'pb_auth')) found.push(`${target}: ${c.raw}`)
+      }
+      expect(found.length === 0, `Set-Cookie ${found.join(' | ')}`)
     })
 
     await check(`${at} fresh guests past the per-network limit get 429`, async () => {
@@ -370,6 +402,8 @@ const PROBES = [
   { name: 'POST /login guest', path: '/login', form: { mode: 'anonymous' }, keep: true },
   { name: 'GET / as guest', path: '/', as: 'guest' },
   { name: 'GET / malformed cookie', path: '/', cookie: 'pb_auth=%7Bnot-json' },
+  // What a browser sends after a response set `pb_auth=` (pocketpages-plugin-auth 0.2.2 as released).
+  { name: 'GET / empty pb_auth cookie', path: '/', cookie: 'pb_auth=' },
   { name: 'GET / cookie of a bad token', path: '/', cookie: 'pb_auth=%7B%22token%22%3A%22x.y.z%22%7D' },
   { name: 'POST /login cross-site', path: '/login', form: { mode: 'anonymous' }, origin: 'https://evil.example' },
   {
@@ -525,12 +559,8 @@ try {
     fs.rmSync(appDir, { recursive: true, force: true })
     process.exit(2)
   })
-  const built = upstreamVersions(checkout)
-  console.log(
-    `real PocketPages from ${checkout}: ${Object.entries(built)
-      .map(([n, v]) => `${n} ${v}`)
-      .join(', ')}`,
-  )
+  const built = Object.entries(upstreamVersions(checkout)).map(([name, version]) => `${name} ${version}`)
+  console.log(`real PocketPages from ${checkout}${commitOf(checkout)}: ${built.join(', ')}`)
   for (const version of versions) {
     for (const order of orders) await runChecks(version, order)
   }

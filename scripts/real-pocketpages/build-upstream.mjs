@@ -29,7 +29,14 @@ export const UPSTREAM_PACKAGES = [
 ]
 
 /** Dependencies from the npm registry (the versions upstream's package.json files ask for). */
-const NPM_DEPENDENCIES = ['@s-libs/micro-dash@^18.0.0', 'cookie@^1.0.2', 'url-parse@^1.5.10', 'pocketbase-node@^0.0.3']
+const NPM_DEPENDENCIES = [
+  '@s-libs/micro-dash@^18.0.0',
+  'cookie@^1.0.2',
+  'url-parse@^1.5.10',
+  'pocketbase-node@^0.0.3',
+  // Imported by older PocketPages sources.
+  'qs-lite@^1.0.0',
+]
 
 /**
  * Dependencies built from their source when the checkout has no node_modules: the clone to make
