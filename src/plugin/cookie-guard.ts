@@ -78,4 +78,32 @@ export function keepSessionCookieOff(response: PagesResponse, headers: ResponseH
   })
 }
 
+/**
+ * Removes the clearings of the session cookie already in the response (another plugin's onRequest
+ * wrote them), for a request that carried no session cookie: there was nothing to clear, except a
+ * session the browser holds and withheld (SameSite=Lax: another site's form post). Clearing that
+ * would let any site sign a user out, and a guest out of its account for good.
+ * pocketpages-plugin-auth 0.2.2 as released writes `pb_auth=; Path=/` on every such request.
+ */
+export function dropSessionClearings(headers: ResponseHeaders, cookieName: string): void {
+  const lines = headers.values('Set-Cookie')
+  const clearing = (line: string) => line.startsWith(`${cookieName}=`) && isDeletionLine(line)
+  if (lines.some(clearing)) {
+    headers.del('Set-Cookie')
+    for (const line of lines) if (!clearing(line)) headers.add('Set-Cookie', line)
+  }
+}
+
+/** A Set-Cookie line that deletes its cookie: an empty value, Max-Age <= 0, or Expires now or past. */
+function isDeletionLine(line: string): boolean {
+  const [pair = '', ...attributes] = line.split(';')
+  if (pair.slice(pair.indexOf('=') + 1).trim() === '') return true
+  for (const attribute of attributes) {
+    const [key = '', value = ''] = attribute.split('=').map((part) => part.trim())
+    if (key.toLowerCase() === 'max-age' && Number(value) <= 0) return true
+    if (key.toLowerCase() === 'expires' && Date.parse(value) <= Date.now()) return true
+  }
+  return false
+}
+
 const NONE_ISSUED: readonly string[] = []

@@ -25,7 +25,7 @@ import { parseUnverifiedClaims, pocketBaseCrypto, pocketBaseKeys } from '../core
 import type { AuthRecord } from '../core/ports'
 import type { CookieSerializeOptions, PagesRequest, PagesRequestContext } from '../pocketpages/types'
 import { type AnonymousContextApi, contextApiFor, type OperationRunner } from './context-api'
-import { type CookieGuard, isCookieDeletion, type ResponseHeaders } from './cookie-guard'
+import { type CookieGuard, dropSessionClearings, isCookieDeletion, type ResponseHeaders } from './cookie-guard'
 import { PagesExchange } from './exchange'
 
 const now = () => Date.now()
@@ -109,9 +109,12 @@ export class RequestSession implements CookieGuard, OperationRunner {
   read(): void {
     // Built here, in onRequest, whatever happens next: it guards the page's body() (exchange.ts).
     const exchange = this.exchange
+    const sent = mentions(exchange.cookieLines(), this.cookieName)
+    // An earlier plugin's clearing of a cookie the request did not carry (see dropSessionClearings).
+    if (!sent) dropSessionClearings(exchange.responseHeaders(), this.cookieName)
     if (this.byHeader) return
     // No Cookie line names our cookie: signed out, and nothing to clear; no session is built.
-    if (mentions(exchange.cookieLines(), this.cookieName)) {
+    if (sent) {
       try {
         // pocketpages-plugin-auth, listed first, resolved the cookie already: verify its record.
         this.session.readCookie({ record: this.request.auth as unknown as AuthRecord, token: this.request.authToken })
@@ -144,7 +147,9 @@ export class RequestSession implements CookieGuard, OperationRunner {
 
   /** A write of the session cookie by page code or another plugin; false lets it through. */
   routeSessionWrite(value: unknown, options: CookieSerializeOptions | undefined): boolean {
-    if (!this.api) return false
+    // Before the page: other plugins' writes go out as written, except a clearing of a cookie the
+    // request did not carry, which is dropped (see dropSessionClearings).
+    if (!this.api) return isCookieDeletion(value, options) && !mentions(this.exchange.cookieLines(), this.cookieName)
     if (isCookieDeletion(value, options)) this.functions.signOut()
     else this.functions.signIn({ token: tokenFromCookieValue(value) ?? '' })
     return true
