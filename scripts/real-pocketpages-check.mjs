@@ -464,7 +464,7 @@ function summarize(res, body) {
             ? `${k}=${c.attributes[k]}`
             : k,
       )
-    return `${c.name}${isDeletion(c) ? '(cleared)' : ''}[${attributes.join(',')}]`
+    return `${c.name}${isDeletion(c) ? '(cleared)' : c.value === '' ? '(empty)' : ''}[${attributes.join(',')}]`
   })
   const html = /html/.test(res.headers.get('content-type') ?? '')
   return {
