@@ -108,7 +108,7 @@ async function buildApp() {
   fs.cpSync(path.join(repoRoot, 'scripts/real-pocketpages/pages'), path.join(hooks, 'pages'), { recursive: true })
 }
 
-/** One check: prints its line; a thrown error or a false result is a failure. */
+/** One check: prints its line (with the string it returns, if any); a thrown error is a failure. */
 async function check(label, fn) {
   try {
     const detail = await fn()
