@@ -67,6 +67,18 @@ export const DEPENDENCY_SOURCES = {
 }
 
 /** The version of each upstream package, read from the checkout. */
+/** ` at commit <short hash>` when the checkout is a git work tree (versions can lag behind commits). */
+export function commitOf(dir) {
+  try {
+    const hash = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+    return ` at commit ${hash.toString().trim()}`
+  } catch {
+    return ''
+  }
+}
+
 export function upstreamVersions(checkout) {
   return Object.fromEntries(
     UPSTREAM_PACKAGES.map(({ name, dir }) => [
