@@ -4,7 +4,7 @@
 // by no cache at all, and what the page asked for itself is only ever strengthened.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { requirePrivateCaching } from '../../src/core/cache-rule.ts'
+import { type CacheHeaders, requirePrivateCaching } from '../../src/core/cache-rule.ts'
 import { FakeExchange } from '../support/fake-exchange.ts'
 import { World } from '../support/fake-world.ts'
 
@@ -59,6 +59,14 @@ describe('requirePrivateCaching: Vary', () => {
       assert.deepEqual(exchange.responseHeader('Vary'), [vary], `Vary: ${vary} is kept as it is`)
     }
   })
+  it('keeps Vary when any of several header lines names Cookie', () => {
+    const exchange = response([
+      ['Vary', 'Accept-Encoding'],
+      ['Vary', 'Cookie'],
+    ])
+    requirePrivateCaching(exchange, false)
+    assert.deepEqual(exchange.responseHeader('Vary'), ['Accept-Encoding', 'Cookie'], 'no second Cookie')
+  })
   it("adds Cookie to a page's own Vary that does not name it, keeping the page's", () => {
     for (const vary of ['Accept-Encoding', 'Cookies', 'X-Cookie']) {
       const exchange = response([['Vary', vary]])
@@ -106,5 +114,71 @@ describe('AuthSession.enforceCacheRule: once the page has run', () => {
     visit.auth.session.enforceCacheRule()
     assert.deepEqual(visit.exchange.responseHeader('Cache-Control'), ['public, max-age=60'], 'still public')
     assert.deepEqual(visit.exchange.responseHeader('Vary'), [], 'no Vary added')
+  })
+})
+
+describe('requirePrivateCaching: the usual case costs one read per header', () => {
+  /** Headers that count the full reads (every value of a header): the rule runs on every page. */
+  function counted(headers: [string, string][]) {
+    const exchange = response(headers)
+    const fullReads: string[] = []
+    const counting: CacheHeaders = {
+      firstResponseHeader: (name) => exchange.firstResponseHeader(name),
+      responseHeaderValues: (name) => {
+        fullReads.push(name)
+        return exchange.responseHeaderValues(name)
+      },
+      setHeader: (name, value) => exchange.setHeader(name, value),
+      addHeader: (name, value) => exchange.addHeader(name, value),
+    }
+    return { exchange, counting, fullReads }
+  }
+  const usual: [string, [string, string][], boolean][] = [
+    ['nothing set yet', [], false],
+    ['nothing set yet, a cookie written', [], true],
+    [
+      'what the rule writes',
+      [
+        ['Cache-Control', 'private, no-cache'],
+        ['Vary', 'Cookie'],
+      ],
+      false,
+    ],
+    [
+      'what the rule writes for a cookie',
+      [
+        ['Cache-Control', 'private, no-store'],
+        ['Vary', 'Cookie'],
+      ],
+      true,
+    ],
+    [
+      'no-store where no-cache would do',
+      [
+        ['Cache-Control', 'private, no-store'],
+        ['Vary', 'Cookie'],
+      ],
+      false,
+    ],
+  ]
+  for (const [name, headers, writesCookie] of usual) {
+    it(`${name}: no full read`, () => {
+      const { exchange, counting, fullReads } = counted(headers)
+      requirePrivateCaching(counting, writesCookie)
+      assert.deepEqual(fullReads, [], 'only the first line of each header was read')
+      assert.deepEqual(
+        [exchange.responseHeader('Cache-Control'), exchange.responseHeader('Vary')],
+        [[writesCookie ? 'private, no-store' : headers.length ? headers[0]![1] : 'private, no-cache'], ['Cookie']],
+        "and the headers are the rule's",
+      )
+    })
+  }
+  it("a page's own header is read in full", () => {
+    const { counting, fullReads } = counted([
+      ['Cache-Control', 'max-age=0'],
+      ['Vary', 'Accept'],
+    ])
+    requirePrivateCaching(counting, false)
+    assert.deepEqual(fullReads, ['Cache-Control', 'Vary'], 'each looked at whole')
   })
 })
