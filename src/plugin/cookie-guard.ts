@@ -64,12 +64,7 @@ export function isCookieDeletion(value: unknown, options: CookieSerializeOptions
  * every request) and makes later writes no-ops. Other cookies are left alone.
  */
 export function keepSessionCookieOff(response: PagesResponse, headers: ResponseHeaders, cookieName: string): void {
-  const isSession = (line: string) => line.startsWith(`${cookieName}=`)
-  const lines = headers.values('Set-Cookie')
-  if (lines.some(isSession)) {
-    headers.del('Set-Cookie')
-    for (const line of lines) if (!isSession(line)) headers.add('Set-Cookie', line)
-  }
+  removeSetCookieLines(headers, (line) => line.startsWith(`${cookieName}=`))
   guardSessionCookies(response, {
     cookieName,
     responseHeaders: () => headers,
@@ -86,12 +81,17 @@ export function keepSessionCookieOff(response: PagesResponse, headers: ResponseH
  * pocketpages-plugin-auth 0.2.2 as released writes `pb_auth=; Path=/` on every such request.
  */
 export function dropSessionClearings(headers: ResponseHeaders, cookieName: string): void {
+  removeSetCookieLines(headers, (line) => line.startsWith(`${cookieName}=`) && isDeletionLine(line))
+}
+
+/** Removes the Set-Cookie lines `unwanted` picks, keeping the others in their order. */
+function removeSetCookieLines(headers: ResponseHeaders, unwanted: (line: string) => boolean): void {
+  // The usual case on every request, no Set-Cookie written yet, costs one read.
+  if (headers.get('Set-Cookie') === '') return
   const lines = headers.values('Set-Cookie')
-  const clearing = (line: string) => line.startsWith(`${cookieName}=`) && isDeletionLine(line)
-  if (lines.some(clearing)) {
-    headers.del('Set-Cookie')
-    for (const line of lines) if (!clearing(line)) headers.add('Set-Cookie', line)
-  }
+  if (!lines.some(unwanted)) return
+  headers.del('Set-Cookie')
+  for (const line of lines) if (!unwanted(line)) headers.add('Set-Cookie', line)
 }
 
 /** A Set-Cookie line that deletes its cookie: an empty value, Max-Age <= 0, or Expires now or past. */
