@@ -24,7 +24,7 @@
 import { AnonymousAuthError, ErrorCodes, sessionEnded } from './errors'
 import { budgetSpent, detachReferences, findBlockingReference } from './guest-deletion'
 import { isGuestRecord } from './guest-identity'
-import type { MergeHook } from './options'
+import type { MergeHook } from './options-types'
 import type { AuthRecord, Backend, CollectionInfo, MergeState, PendingMerge, RelationRef } from './ports'
 import { recordEvent } from './stats'
 

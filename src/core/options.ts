@@ -11,16 +11,6 @@ import { isValidCookieName } from './cookie'
 import { AnonymousAuthError, ErrorCodes } from './errors'
 import type { AnonymousPluginOptions, GuestCheck, GuestDeleteCheck, MergeHook } from './options-types'
 
-export type {
-  AnonymousPluginOptions,
-  GuestCheck,
-  GuestCheckContext,
-  GuestDeleteCheck,
-  GuestDeleteContext,
-  MergeContext,
-  MergeHook,
-} from './options-types'
-
 /** One option: its default and how a configured value is checked. */
 interface Option<T> {
   readonly default: T

@@ -11,7 +11,8 @@
  */
 import { PLUGIN_NAME } from '../core/constants'
 import { AnonymousAuthError, describeError, ErrorCodes, isAnonymousAuthError } from '../core/errors'
-import type { AnonymousPluginOptions, ResolvedOptions } from '../core/options'
+import type { ResolvedOptions } from '../core/options'
+import type { AnonymousPluginOptions } from '../core/options-types'
 import type { Plugin, PluginFactory } from '../pocketpages/types'
 import { type AnonymousContextApi, CONTEXT_FUNCTIONS, defineContextFunctions } from './context-api'
 import { guardSessionCookies, keepSessionCookieOff } from './cookie-guard'
@@ -183,7 +184,7 @@ export type {
   GuestDeleteContext,
   MergeContext,
   MergeHook,
-} from '../core/options'
+} from '../core/options-types'
 export type { DayFigures, Figures, StatsReport, UpgradePath } from '../core/stats'
 export type { AuthData } from './context-api'
 export type { AnonymousContextApi, AnonymousPluginOptions }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { AnonymousAuthError, ErrorCodes } from '../../src/core/errors.ts'
-import type { MergeContext } from '../../src/core/options.ts'
+import type { MergeContext } from '../../src/core/options-types.ts'
 import type { FakeRecord } from '../support/fake-backend.ts'
 import { outcomeOf, World, type WorldSpec } from '../support/fake-world.ts'
 

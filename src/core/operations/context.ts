@@ -4,7 +4,8 @@
  */
 import type { AuthSession } from '../auth-session'
 import type { GuestTrail } from '../guest-trail'
-import type { GuestCheck, MergeHook, ResolvedOptions } from '../options'
+import type { ResolvedOptions } from '../options'
+import type { GuestCheck, MergeHook } from '../options-types'
 import type { Backend, Crypto } from '../ports'
 import type { PrivateKeys } from '../private-keys'
 
