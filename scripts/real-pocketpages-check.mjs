@@ -31,7 +31,7 @@ import { fromIp, trustProxy } from '../test/support/abuse.ts'
 import { runCleanupRoute } from '../test/support/attack.ts'
 import { enableOidc, startFakeOidc } from '../test/support/fake-oidc.ts'
 import { decodeAuthCookie, getPage, markText } from '../test/support/guest.ts'
-import { getSetCookie, isDeletion, parseSetCookies, postForm } from '../test/support/http.ts'
+import { CHROME, getSetCookie, isDeletion, parseSetCookies, postForm } from '../test/support/http.ts'
 import {
   createFullUser,
   DAY_MS,
@@ -47,7 +47,7 @@ import { startPocketBase } from '../test/support/pocketbase.ts'
 import { startSmtpSink, useSmtpSink } from '../test/support/smtp-sink.ts'
 import { repoRoot } from './pocketbase.mjs'
 import { buildUpstream, commitOf, upstreamVersions } from './real-pocketpages/build-upstream.mjs'
-import { CHROME, compareWithStandIn } from './real-pocketpages/compare-stand-in.mjs'
+import { compareWithStandIn } from './real-pocketpages/compare-stand-in.mjs'
 
 /** Fresh guests one client network may make (the demo's ANONYMOUS_RATE_LIMIT_PER_IP) in the 429 check. */
 const GUESTS_PER_NETWORK = 3

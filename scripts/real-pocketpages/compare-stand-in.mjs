@@ -6,13 +6,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fromIp, trustProxy } from '../../test/support/abuse.ts'
-import { getSetCookie, isDeletion, parseSetCookies, postForm } from '../../test/support/http.ts'
+import { CHROME, getSetCookie, isDeletion, parseSetCookies, postForm } from '../../test/support/http.ts'
 import { startPocketBase } from '../../test/support/pocketbase.ts'
 import { repoRoot } from '../pocketbase.mjs'
-
-/** A browser's User-Agent, so that pages answer as to a person. */
-export const CHROME =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 
 /** Requests whose answers are compared; `as: 'guest'` sends the cookie of the guest probe. */
 const PROBES = [

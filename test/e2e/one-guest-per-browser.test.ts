@@ -9,13 +9,11 @@ import { formatPocketBaseDate } from '../../src/core/dates.ts'
 import { countGuests } from '../support/abuse.ts'
 import { runCleanupRoute } from '../support/attack.ts'
 import { decodeAuthCookie, getPage, signInAsGuest } from '../support/guest.ts'
-import { getSetCookie, isDeletion } from '../support/http.ts'
+import { CHROME, getSetCookie, isDeletion } from '../support/http.ts'
 import { DAY_MS, findRecord, setColumns } from '../support/lifecycle.ts'
 import { type PocketBaseServer, startPocketBase } from '../support/pocketbase.ts'
 import { rawRequest } from '../support/raw-http.ts'
 import { sqlite } from '../support/sqlite.ts'
-
-const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 
 /** A page that calls ensureGuest() on every view (the eager pattern), for the machine checks. */
 const EAGER_PAGE = `<script server>

@@ -1,5 +1,9 @@
 // Small HTTP helpers for e2e tests: Set-Cookie parsing and browser-like form posts.
 
+/** A desktop browser's User-Agent: pages answer it as a person (machine-request.ts tells them apart). */
+export const CHROME =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+
 export interface SetCookie {
   name: string
   value: string

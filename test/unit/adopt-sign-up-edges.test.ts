@@ -4,11 +4,10 @@
 // failure inside the transaction leads to.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { formatPocketBaseDate as date } from '../../src/core/dates.ts'
 import { FRESH_SIGN_UP_SECONDS, isFreshOAuth2SignUp } from '../../src/core/operations/adopt-sign-up.ts'
 import { authFields, type FakeRecord } from '../support/fake-backend.ts'
 import { World } from '../support/fake-world.ts'
-
-const date = (ms: number) => new Date(ms).toISOString().replace('T', ' ')
 
 /** An account as PocketBase's OAuth2 sign-up leaves it: verified provider email, one identity link. */
 function oauth2SignUp(w: World, data: Record<string, unknown> = {}, collection = 'users'): FakeRecord {

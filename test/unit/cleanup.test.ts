@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deleteAbandonedGuests, dryRunFlag } from '../../src/core/cleanup.ts'
+import { formatPocketBaseDate as date } from '../../src/core/dates.ts'
 import { MERGE_LEASE_MS } from '../../src/core/merge-batches.ts'
 import { resolveOptions } from '../../src/core/options.ts'
 import type { PendingMerge } from '../../src/core/ports.ts'
@@ -11,7 +12,6 @@ import { authFields } from '../support/fake-backend.ts'
 import { T0, World } from '../support/fake-world.ts'
 
 const DAY_MS = 86_400_000
-const date = (ms: number) => new Date(ms).toISOString().replace('T', ' ')
 const CUTOFF = T0 - 30 * DAY_MS
 
 function run(w: World, cleanup: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {

@@ -3,26 +3,12 @@
 // a concurrent duplicate, and the errors of the write transaction.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { formatPocketBaseDate as date } from '../../src/core/dates.ts'
 import { NONCE_FIELD, PAIR_TTL_SECONDS, pairEmail } from '../../src/core/first-submit.ts'
 import { SITE, World } from '../support/fake-world.ts'
-import { parseSetCookie } from '../support/http.ts'
+import { formPage, guests } from '../support/guest-form.ts'
+import { CHROME } from '../support/http.ts'
 import { nodeCrypto } from '../support/node-crypto.ts'
-
-const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
-const date = (ms: number) => new Date(ms).toISOString().replace('T', ' ')
-
-const guests = (w: World) => w.backend.db.table(w.backend.collection('users')).filter((r) => r.anonymous === true)
-
-/** What a browser gets from the form page: the secret cookie line and the nonce. */
-function formPage(w: World): { cookie: string; nonce: string } {
-  const visit = w.visit({ method: 'GET', headers: { 'User-Agent': CHROME } })
-  const html = visit.auth.guestFormFields()
-  const nonce = new RegExp(`name="${NONCE_FIELD}" value="([A-Za-z0-9]+)"`).exec(html)?.[1]
-  assert.ok(nonce, `no nonce in ${html}`)
-  const set = visit.exchange.sideCookies.map(parseSetCookie).find((c) => c.name === 'pb_auth_form')
-  assert.ok(set, 'the form page set no secret cookie')
-  return { cookie: `pb_auth_form=${set.value}`, nonce }
-}
 
 function submit(w: World, form: { cookie: string; nonce: string }, requested: { collection?: string } = {}) {
   const visit = w.visit({
@@ -38,6 +24,26 @@ function submit(w: World, form: { cookie: string; nonce: string }, requested: { 
 function emailOf(w: World, form: { cookie: string; nonce: string }): string {
   const secret = form.cookie.split('=')[1]!
   return pairEmail(nodeCrypto, w.backend.collection('users').authToken.secret, { secret, nonce: form.nonce }, w.options)
+}
+
+/**
+ * A form submitted while a duplicate of it (same pair) commits its guest during this one's human
+ * check, which answers `checkPasses`.
+ */
+function duplicateDuringCheck(checkPasses: boolean) {
+  let form!: { cookie: string; nonce: string }
+  let made: string | undefined
+  const w: World = new World({
+    options: {
+      beforeGuestSignIn: () => {
+        made = w.insertGuest({ email: emailOf(w, form), lastSeen: date(w.clock.now()) }).id
+        return checkPasses
+      },
+    },
+  })
+  form = formPage(w)
+  const result = submit(w, form).result()
+  return { w, made, result }
 }
 
 const signInsCounted = (w: World) =>
@@ -80,37 +86,13 @@ describe('ensureGuest on a form post with the pair', () => {
     assert.equal(guests(w).length, 0, 'nothing created')
   })
   it('a duplicate whose check fails because the first used the answer: the first one’s guest', () => {
-    let w!: World
-    let form!: { cookie: string; nonce: string }
-    let made: string | undefined
-    w = new World({
-      options: {
-        beforeGuestSignIn: () => {
-          // The first submission commits its guest while this one runs its check, which fails.
-          made = w.insertGuest({ email: emailOf(w, form), lastSeen: date(w.clock.now()) }).id
-          return false
-        },
-      },
-    })
-    form = formPage(w)
-    const result = submit(w, form).result()
+    // The first submission commits its guest while this one runs its check, which fails.
+    const { w, made, result } = duplicateDuringCheck(false)
     assert.equal(result?.record.id, made, 'the duplicate gets the guest its first submission made')
     assert.equal(guests(w).length, 1, 'no second guest')
   })
   it('a guest made by a concurrent duplicate during the check: taken in the transaction, not counted again', () => {
-    let w!: World
-    let form!: { cookie: string; nonce: string }
-    let made: string | undefined
-    w = new World({
-      options: {
-        beforeGuestSignIn: () => {
-          made = w.insertGuest({ email: emailOf(w, form), lastSeen: date(w.clock.now()) }).id
-          return true
-        },
-      },
-    })
-    form = formPage(w)
-    const result = submit(w, form).result()
+    const { w, made, result } = duplicateDuringCheck(true)
     assert.equal(result?.record.id, made, 'the transaction must find the pair’s guest')
     assert.equal(guests(w).length, 1, 'no second guest')
     assert.equal(signInsCounted(w), 0, 'handing out the pair’s guest is not a sign-in')

@@ -3,27 +3,13 @@
 // secret and the form's nonce together leads to that guest.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { formatPocketBaseDate as date } from '../../src/core/dates.ts'
 import { mayAdopt, NONCE_FIELD, PAIR_TTL_SECONDS, pairEmail } from '../../src/core/first-submit.ts'
 import { readStats } from '../../src/core/stats.ts'
 import { SITE, T0, World } from '../support/fake-world.ts'
-import { parseSetCookie } from '../support/http.ts'
+import { formPage, guests } from '../support/guest-form.ts'
+import { CHROME, parseSetCookie } from '../support/http.ts'
 import { nodeCrypto } from '../support/node-crypto.ts'
-
-const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
-const date = (ms: number) => new Date(ms).toISOString().replace('T', ' ')
-
-const guests = (w: World) => w.backend.db.table(w.backend.collection('users')).filter((r) => r.anonymous === true)
-
-/** What a browser gets from the form page: the secret cookie line and the nonce. */
-function formPage(w: World): { cookie: string; nonce: string } {
-  const visit = w.visit({ method: 'GET', headers: { 'User-Agent': CHROME } })
-  const html = visit.auth.guestFormFields()
-  const nonce = new RegExp(`name="${NONCE_FIELD}" value="([A-Za-z0-9]+)"`).exec(html)?.[1]
-  assert.ok(nonce, `no nonce in ${html}`)
-  const set = visit.exchange.sideCookies.map(parseSetCookie).find((c) => c.name === 'pb_auth_form')
-  assert.ok(set, 'the form page set no secret cookie')
-  return { cookie: `pb_auth_form=${set.value}`, nonce }
-}
 
 function submit(w: World, form: { cookie?: string; nonce?: string }, extra: { cookie?: string } = {}) {
   const cookies = [form.cookie, extra.cookie].filter((c): c is string => !!c)

@@ -2,11 +2,11 @@
 // pair's email is a fixed derivation, and the pair's guest is handed out within its time window only.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { formatPocketBaseDate as date } from '../../src/core/dates.ts'
 import { mayAdopt, PAIR_TTL_SECONDS, pairEmail, readFormSecret, readNonce } from '../../src/core/first-submit.ts'
 import { T0 } from '../support/fake-world.ts'
 import { nodeCrypto } from '../support/node-crypto.ts'
 
-const date = (ms: number) => new Date(ms).toISOString().replace('T', ' ')
 const SECRET = 'Ab3'.repeat(10).concat('Zz')
 const NONCE = 'nOnCe'.repeat(4).concat('0123')
 

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { deleteAbandonedGuests } from '../../src/core/cleanup.ts'
+import { formatPocketBaseDate as date } from '../../src/core/dates.ts'
 import {
   dayOf,
   decodeTrace,
@@ -17,7 +18,6 @@ import { T0, World } from '../support/fake-world.ts'
 import { nodeCrypto } from '../support/node-crypto.ts'
 
 const DAY_MS = 86_400_000
-const date = (ms: number) => new Date(ms).toISOString().replace('T', ' ')
 
 describe('guestExpiryMs', () => {
   it('is the last activity plus retentionDays', () => {

@@ -2,12 +2,12 @@
 // cookie means, and that the trace is cleared exactly when a browser holds one or this response set one.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { formatPocketBaseDate as date } from '../../src/core/dates.ts'
 import type { FakeRecord } from '../support/fake-backend.ts'
 import { SITE, T0, World } from '../support/fake-world.ts'
 import { parseSetCookie } from '../support/http.ts'
 
 const DAY_MS = 86_400_000
-const date = (ms: number) => new Date(ms).toISOString().replace('T', ' ')
 
 /** A guest signed in through the page functions, with the Cookie lines its browser keeps. */
 function browserGuest(w: World) {

@@ -3,12 +3,12 @@
 // nothing for a forged trace, a signed-out or upgraded guest, or a session replaced elsewhere.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { formatPocketBaseDate as date } from '../../src/core/dates.ts'
 import { dayOf } from '../../src/core/guest-expiry.ts'
 import { SITE, T0, World } from '../support/fake-world.ts'
 import { parseSetCookie } from '../support/http.ts'
 
 const DAY_MS = 86_400_000
-const date = (ms: number) => new Date(ms).toISOString().replace('T', ' ')
 
 /** A guest signed in through the page functions, with the Cookie lines its browser keeps. */
 function browserGuest(w: World) {
