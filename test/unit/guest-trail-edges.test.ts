@@ -2,22 +2,10 @@
 // cookie means, and that the trace is cleared exactly when a browser holds one or this response set one.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formatPocketBaseDate as date } from '../../src/core/dates.ts'
-import type { FakeRecord } from '../support/fake-backend.ts'
+import { DAY_MS, formatPocketBaseDate as date } from '../../src/core/dates.ts'
+import { browserGuest } from '../support/fake-browser.ts'
 import { SITE, T0, World } from '../support/fake-world.ts'
 import { parseSetCookie } from '../support/http.ts'
-
-const DAY_MS = 86_400_000
-
-/** A guest signed in through the page functions, with the Cookie lines its browser keeps. */
-function browserGuest(w: World) {
-  const visit = w.post()
-  const { record } = visit.auth.signInAnonymously()
-  const session = visit.exchange.cookiesSet().at(-1)!
-  const trace = visit.exchange.sideCookies.map(parseSetCookie).find((c) => c.name === 'pb_auth_guest')
-  assert.ok(trace, 'a guest sign-in must set the trace')
-  return { record: record as FakeRecord, session: `pb_auth=${session.value}`, trace: `pb_auth_guest=${trace.value}` }
-}
 
 const traceCookies = (visit: { exchange: { sideCookies: string[] } }) =>
   visit.exchange.sideCookies.map(parseSetCookie).filter((c) => c.name === 'pb_auth_guest')

@@ -3,23 +3,11 @@
 // nothing for a forged trace, a signed-out or upgraded guest, or a session replaced elsewhere.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { formatPocketBaseDate as date } from '../../src/core/dates.ts'
+import { DAY_MS, formatPocketBaseDate as date } from '../../src/core/dates.ts'
 import { dayOf } from '../../src/core/guest-expiry.ts'
+import { browserGuest } from '../support/fake-browser.ts'
 import { SITE, T0, World } from '../support/fake-world.ts'
 import { parseSetCookie } from '../support/http.ts'
-
-const DAY_MS = 86_400_000
-
-/** A guest signed in through the page functions, with the Cookie lines its browser keeps. */
-function browserGuest(w: World) {
-  const visit = w.post()
-  const { record } = visit.auth.signInAnonymously()
-  const session = visit.exchange.cookiesSet().at(-1)!
-  const trace = visit.exchange.sideCookies.map(parseSetCookie).find((c) => c.name === 'pb_auth_guest')
-  assert.ok(trace, 'a guest sign-in must set the trace')
-  assert.equal(trace.httpOnly, true, 'the trace is HttpOnly')
-  return { record, session: `pb_auth=${session.value}`, trace: `pb_auth_guest=${trace.value}` }
-}
 
 describe('guestExpiresAt', () => {
   it("the guest's last activity plus retentionDays; null for a full account or nobody", () => {
