@@ -3,42 +3,14 @@
 // form field it belongs to). The main scenarios are in upgrade-code.test.ts.
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { AnonymousAuthError, ErrorCodes, isAnonymousAuthError } from '../../src/core/errors.ts'
-import type { OperationContext } from '../../src/core/operations/context.ts'
+import { AnonymousAuthError, ErrorCodes } from '../../src/core/errors.ts'
 import { requestUpgradeCode } from '../../src/core/operations/request-upgrade-code.ts'
 import { upgradeWithCode } from '../../src/core/operations/upgrade-with-code.ts'
-import { authFields, type FakeRecord } from '../support/fake-backend.ts'
-import type { RequestSpec } from '../support/fake-exchange.ts'
+import { codeUpgradeWorld, errorOf, type Guest } from '../support/code-upgrade.ts'
+import { authFields } from '../support/fake-backend.ts'
 import { World, type WorldSpec } from '../support/fake-world.ts'
 
-interface Guest {
-  record: FakeRecord
-  token: string
-  cookie: string
-}
-
-function setup(spec: WorldSpec = {}) {
-  const w = new World(spec)
-  const g: Guest = w.signInGuest()
-  const as = (guest: Guest = g, request: RequestSpec = {}): OperationContext => w.post(guest.cookie, request).auth.ctx
-  const codeFor = (email: string, guest: Guest = g) => {
-    const { otpId } = requestUpgradeCode(as(guest), { email })
-    return { otpId, code: w.backend.sentCodes.at(-1)!.code }
-  }
-  return { w, g, as, codeFor }
-}
-
-type Refusal = { code: string; status: number; message: string; fieldErrors?: Record<string, string> }
-
-function errorOf(fn: () => unknown): Refusal {
-  try {
-    fn()
-  } catch (error) {
-    if (isAnonymousAuthError(error)) return error
-    throw error
-  }
-  assert.fail('expected an AnonymousAuthError')
-}
+const setup = codeUpgradeWorld
 
 const wrongFor = (code: string) => (code === '00000000' ? '11111111' : '00000000')
 

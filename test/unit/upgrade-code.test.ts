@@ -4,52 +4,14 @@
 // code; an address that has an account means signing in to it (with the guest merged in).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { isAnonymousAuthError } from '../../src/core/errors.ts'
 import { isGuestPasswordHash } from '../../src/core/guest-identity.ts'
-import type { OperationContext } from '../../src/core/operations/context.ts'
 import { requestUpgradeCode } from '../../src/core/operations/request-upgrade-code.ts'
 import { upgradeWithCode } from '../../src/core/operations/upgrade-with-code.ts'
-import { authFields, type FakeRecord, fakeBcrypt, type OtpRow } from '../support/fake-backend.ts'
-import type { RequestSpec } from '../support/fake-exchange.ts'
-import { SITE, type Visit, World, type WorldSpec } from '../support/fake-world.ts'
+import { codeUpgradeWorld, errorOf } from '../support/code-upgrade.ts'
+import { authFields, fakeBcrypt, type OtpRow } from '../support/fake-backend.ts'
+import { SITE, type World } from '../support/fake-world.ts'
 
-/** The operation context of one request. */
-function ctxOf(_w: World, visit: Visit): OperationContext {
-  return visit.auth.ctx
-}
-
-interface Guest {
-  record: FakeRecord
-  token: string
-  cookie: string
-}
-
-function setup(spec: WorldSpec = {}) {
-  const w = new World(spec)
-  const g: Guest = w.signInGuest()
-  /** A same-site POST as `guest` (default: g). */
-  const as = (guest: Guest = g, request: RequestSpec = {}) => ctxOf(w, w.post(guest.cookie, request))
-  const request = (email: string, guest: Guest = g, req: RequestSpec = {}) =>
-    requestUpgradeCode(as(guest, req), { email })
-  /** Asks for a code and reads it from the fake mailer. */
-  const codeFor = (email: string, guest: Guest = g) => {
-    const { otpId } = request(email, guest)
-    const sent = w.backend.sentCodes.at(-1)!
-    assert.equal(sent.codeId, otpId, 'the mail carries the returned code id')
-    return { otpId, code: sent.code }
-  }
-  return { w, g, as, request, codeFor }
-}
-
-function errorOf(fn: () => unknown): { code: string; status: number; retryAfterSeconds?: number; message: string } {
-  try {
-    fn()
-  } catch (error) {
-    if (isAnonymousAuthError(error)) return error
-    throw error
-  }
-  assert.fail('expected an AnonymousAuthError')
-}
+const setup = codeUpgradeWorld
 
 const other = (w: World) => w.signInGuest({ ip: '198.51.100.7' })
 
@@ -107,14 +69,12 @@ describe('requestUpgradeCode', () => {
   })
   it('refuses a cross-site request, a signed-out browser and a full account, sending nothing', () => {
     const { w, g } = setup()
-    const crossSite = ctxOf(
-      w,
-      w.visit({ method: 'POST', headers: { Origin: 'https://evil.test' }, cookies: [g.cookie] }),
-    )
+    const crossSite = w.visit({ method: 'POST', headers: { Origin: 'https://evil.test' }, cookies: [g.cookie] }).auth
+      .ctx
     assert.equal(errorOf(() => requestUpgradeCode(crossSite, { email: 'a@mail.test' })).code, 'CROSS_SITE_REQUEST')
-    assert.equal(errorOf(() => requestUpgradeCode(ctxOf(w, w.post()), { email: 'a@mail.test' })).code, 'NOT_SIGNED_IN')
+    assert.equal(errorOf(() => requestUpgradeCode(w.post().auth.ctx, { email: 'a@mail.test' })).code, 'NOT_SIGNED_IN')
     const user = w.insertUser()
-    const asUser = ctxOf(w, w.post(w.cookieFor(user)))
+    const asUser = w.post(w.cookieFor(user)).auth.ctx
     assert.equal(errorOf(() => requestUpgradeCode(asUser, { email: 'a@mail.test' })).code, 'NOT_ANONYMOUS')
     assert.equal(w.backend.sentCodes.length, 0, 'no mail')
     assert.equal(
@@ -337,9 +297,9 @@ describe('upgradeWithCode: no account has the address', () => {
   it('refuses a cross-site request and a request without a guest', () => {
     const { w, g, codeFor } = setup()
     const code = codeFor('p@mail.test')
-    const crossSite = ctxOf(w, w.visit({ method: 'POST', headers: { Origin: 'null' }, cookies: [g.cookie] }))
+    const crossSite = w.visit({ method: 'POST', headers: { Origin: 'null' }, cookies: [g.cookie] }).auth.ctx
     assert.equal(errorOf(() => upgradeWithCode(crossSite, code)).code, 'CROSS_SITE_REQUEST')
-    assert.equal(errorOf(() => upgradeWithCode(ctxOf(w, w.post()), code)).code, 'NOT_SIGNED_IN')
+    assert.equal(errorOf(() => upgradeWithCode(w.post().auth.ctx, code)).code, 'NOT_SIGNED_IN')
     assert.equal(w.backend.row('users', g.record.id)?.anonymous, true, 'still a guest')
   })
   it('refuses malformed input with the reason', () => {
@@ -463,7 +423,7 @@ describe('upgradeWithCode: SITE is same-site', () => {
   it('accepts a POST whose Origin is the site', () => {
     const { w, g, codeFor } = setup()
     const code = codeFor('p@mail.test')
-    const ctx = ctxOf(w, w.visit({ method: 'POST', headers: { Origin: SITE }, cookies: [g.cookie] }))
+    const ctx = w.visit({ method: 'POST', headers: { Origin: SITE }, cookies: [g.cookie] }).auth.ctx
     assert.equal(upgradeWithCode(ctx, code).record.id, g.record.id)
   })
 })
