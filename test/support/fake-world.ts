@@ -139,6 +139,17 @@ export class World {
     })
   }
 
+  /** A base collection `boards` whose `members` relate to up to 10 users. */
+  addBoards(): void {
+    this.backend.addCollection('boards', {
+      type: 'base',
+      fields: [
+        { name: 'id', type: 'text' },
+        { name: 'members', type: 'relation', collectionId: 'pbc_users', maxSelect: 10 },
+      ],
+    })
+  }
+
   /** A guest written straight into the table, as the plugin writes one. */
   insertGuest(data: Record<string, unknown> = {}): FakeRecord {
     return this.backend.insert('users', {

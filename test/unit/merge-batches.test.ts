@@ -19,13 +19,7 @@ const NOTES = MOVE_BATCH_SIZE * 2 + 50
 function world(spec: WorldSpec = {}, notes = { cascadeDelete: false }) {
   const w = new World(spec)
   w.addNotes(notes)
-  w.backend.addCollection('boards', {
-    type: 'base',
-    fields: [
-      { name: 'id', type: 'text' },
-      { name: 'members', type: 'relation', collectionId: 'pbc_users', maxSelect: 10 },
-    ],
-  })
+  w.addBoards()
   const guest = w.signInGuest()
   const user = w.insertUser()
   const noteIds = Array.from({ length: NOTES }, () => w.backend.insert('notes', { owner: guest.record.id }).id)

@@ -13,13 +13,7 @@ import { outcomeOf, World, type WorldSpec } from '../support/fake-world.ts'
 function world(spec: WorldSpec = {}) {
   const w = new World(spec)
   w.addNotes()
-  w.backend.addCollection('boards', {
-    type: 'base',
-    fields: [
-      { name: 'id', type: 'text' },
-      { name: 'members', type: 'relation', collectionId: 'pbc_users', maxSelect: 10 },
-    ],
-  })
+  w.addBoards()
   const guest = w.signInGuest()
   const user = w.insertUser()
   const note = w.backend.insert('notes', { owner: guest.record.id })
