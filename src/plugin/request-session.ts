@@ -43,6 +43,7 @@ export class RequestSession implements CookieGuard, OperationRunner {
   private trailValue: GuestTrail | undefined
   private contextValue: OperationContext | undefined
   private functionsValue: AnonymousContextApi | undefined
+  private cookieSentValue: boolean | undefined
 
   constructor(
     readonly request: PagesRequest,
@@ -55,6 +56,12 @@ export class RequestSession implements CookieGuard, OperationRunner {
   get exchange(): PagesExchange {
     this.exchangeValue ??= new PagesExchange(this.request)
     return this.exchangeValue
+  }
+
+  /** Whether some Cookie line of the request names the session cookie (a cheap test; parsing decides). */
+  private get cookieSent(): boolean {
+    this.cookieSentValue ??= mentions(this.exchange.cookieLines(), this.cookieName)
+    return this.cookieSentValue
   }
 
   /** The session, with its guest trail (the trace cookie that follows a guest's session cookie). */
@@ -109,12 +116,11 @@ export class RequestSession implements CookieGuard, OperationRunner {
   read(): void {
     // Built here, in onRequest, whatever happens next: it guards the page's body() (exchange.ts).
     const exchange = this.exchange
-    const sent = mentions(exchange.cookieLines(), this.cookieName)
     // An earlier plugin's clearing of a cookie the request did not carry (see dropSessionClearings).
-    if (!sent) dropSessionClearings(exchange.responseHeaders(), this.cookieName)
+    if (!this.cookieSent) dropSessionClearings(exchange.responseHeaders(), this.cookieName)
     if (this.byHeader) return
     // No Cookie line names our cookie: signed out, and nothing to clear; no session is built.
-    if (sent) {
+    if (this.cookieSent) {
       try {
         // pocketpages-plugin-auth, listed first, resolved the cookie already: verify its record.
         this.session.readCookie({ record: this.request.auth as unknown as AuthRecord, token: this.request.authToken })
@@ -149,7 +155,7 @@ export class RequestSession implements CookieGuard, OperationRunner {
   routeSessionWrite(value: unknown, options: CookieSerializeOptions | undefined): boolean {
     // Before the page: other plugins' writes go out as written, except a clearing of a cookie the
     // request did not carry, which is dropped (see dropSessionClearings).
-    if (!this.api) return isCookieDeletion(value, options) && !mentions(this.exchange.cookieLines(), this.cookieName)
+    if (!this.api) return isCookieDeletion(value, options) && !this.cookieSent
     if (isCookieDeletion(value, options)) this.functions.signOut()
     else this.functions.signIn({ token: tokenFromCookieValue(value) ?? '' })
     return true
